@@ -1,0 +1,455 @@
+//! Duet's signaling messages: the events of the original design (socket.io 2.3.0), typed.
+//!
+//! Client → server: `join_room {room,email}`, `offer`, `answer`, `candidate`, and Duet's
+//! `leave_room` (hang up without closing the socket). Server → client: `all_users [{id,email}]`,
+//! `getOffer`, `getAnswer`, `getCandidate`, `user_exit {id}`, `room_full`, and Duet's `error
+//! {code,message}` for rejected input. JSON names are the seed's; unknown fields are ignored so
+//! newer peers can add some; sizes are bounded so one bad client cannot make a peer or the server
+//! hold megabytes.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Longest SDP accepted, in bytes. Real offers with audio, video and many codecs are 3–10 KiB.
+pub const MAX_SDP_BYTES: usize = 64 * 1024;
+/// Longest ICE candidate line accepted, in bytes (real ones are under 300).
+pub const MAX_CANDIDATE_BYTES: usize = 2 * 1024;
+/// Longest room name, in characters.
+pub const MAX_ROOM_CHARS: usize = 64;
+/// Longest email or display name, in characters (RFC 5321's address limit).
+pub const MAX_EMAIL_CHARS: usize = 254;
+/// Longest `sdpMid` or `usernameFragment`, in bytes.
+const MAX_SHORT_FIELD_BYTES: usize = 256;
+
+/// Why a signaling event was rejected. The server sends its `code` back in an `error` event.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignalError {
+    /// An event name this protocol does not have.
+    #[error("unknown event {0:?}")]
+    UnknownEvent(String),
+    /// The event needs a payload and has none.
+    #[error("{0} needs a payload")]
+    MissingPayload(&'static str),
+    /// The payload has the wrong JSON shape or types.
+    #[error("{event}: bad payload: {reason}")]
+    BadPayload {
+        /// Which event.
+        event: &'static str,
+        /// What serde said.
+        reason: String,
+    },
+    /// Room names are 1 to 64 characters.
+    #[error("room name must be 1 to {MAX_ROOM_CHARS} characters, got {0}")]
+    RoomLength(usize),
+    /// Room names use letters, digits, `-`, `_` and `.` only.
+    #[error("room name may hold only letters, digits, '-', '_' and '.'")]
+    RoomChars,
+    /// Emails or names are at most 254 characters.
+    #[error("name must be at most {MAX_EMAIL_CHARS} characters, got {0}")]
+    EmailTooLong(usize),
+    /// SDP over 64 KiB.
+    #[error("SDP of {0} bytes exceeds {MAX_SDP_BYTES}")]
+    SdpTooLarge(usize),
+    /// A candidate over 2 KiB, or an over-long `sdpMid`/`usernameFragment`.
+    #[error("ICE candidate of {0} bytes exceeds {MAX_CANDIDATE_BYTES}")]
+    CandidateTooLarge(usize),
+}
+
+impl SignalError {
+    /// A short stable code for the `error` event and for metrics labels.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::UnknownEvent(_) => "unknown_event",
+            Self::MissingPayload(_) | Self::BadPayload { .. } => "bad_payload",
+            Self::RoomLength(_) | Self::RoomChars => "bad_room",
+            Self::EmailTooLong(_) => "bad_name",
+            Self::SdpTooLarge(_) => "sdp_too_large",
+            Self::CandidateTooLarge(_) => "candidate_too_large",
+        }
+    }
+}
+
+/// `join_room`: enter a room under a name (the seed calls it `email`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinRoom {
+    /// The room to join.
+    pub room: String,
+    /// The joiner's email or display name, shown to the other person.
+    #[serde(default)]
+    pub email: String,
+}
+
+impl JoinRoom {
+    /// Checks the size and character limits.
+    pub fn validate(&self) -> Result<(), SignalError> {
+        validate_room(&self.room)?;
+        let n = self.email.chars().count();
+        if n > MAX_EMAIL_CHARS {
+            return Err(SignalError::EmailTooLong(n));
+        }
+        Ok(())
+    }
+}
+
+/// Checks a room name: 1–64 characters of letters, digits, `-`, `_`, `.`.
+pub fn validate_room(room: &str) -> Result<(), SignalError> {
+    let n = room.chars().count();
+    if n == 0 || n > MAX_ROOM_CHARS {
+        return Err(SignalError::RoomLength(n));
+    }
+    if !room
+        .chars()
+        .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        return Err(SignalError::RoomChars);
+    }
+    Ok(())
+}
+
+/// One entry of `all_users`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    /// The other member's socket id.
+    pub id: String,
+    /// The name they joined with.
+    #[serde(default)]
+    pub email: String,
+}
+
+/// The kind of a session description (RTCSdpType).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SdpType {
+    /// An offer.
+    Offer,
+    /// A provisional answer.
+    Pranswer,
+    /// An answer.
+    Answer,
+    /// Rolls back a pending offer.
+    Rollback,
+}
+
+/// RTCSessionDescriptionInit: what `offer`/`answer` carry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionDescription {
+    /// Offer, answer, …
+    #[serde(rename = "type")]
+    pub kind: SdpType,
+    /// The SDP text (empty for a rollback).
+    #[serde(default)]
+    pub sdp: String,
+}
+
+impl SessionDescription {
+    /// Checks the SDP size limit.
+    pub fn validate(&self) -> Result<(), SignalError> {
+        if self.sdp.len() > MAX_SDP_BYTES {
+            return Err(SignalError::SdpTooLarge(self.sdp.len()));
+        }
+        Ok(())
+    }
+}
+
+/// RTCIceCandidateInit: what `candidate` carries. Browsers send nulls for absent fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IceCandidate {
+    /// The candidate line; empty means end of candidates.
+    #[serde(default)]
+    pub candidate: String,
+    /// The media stream id it belongs to.
+    #[serde(default)]
+    pub sdp_mid: Option<String>,
+    /// The m-line index it belongs to.
+    #[serde(default, rename = "sdpMLineIndex")]
+    pub sdp_m_line_index: Option<u16>,
+    /// The ICE username fragment.
+    #[serde(default)]
+    pub username_fragment: Option<String>,
+}
+
+impl IceCandidate {
+    /// Checks the size limits.
+    pub fn validate(&self) -> Result<(), SignalError> {
+        if self.candidate.len() > MAX_CANDIDATE_BYTES {
+            return Err(SignalError::CandidateTooLarge(self.candidate.len()));
+        }
+        for field in [&self.sdp_mid, &self.username_fragment]
+            .into_iter()
+            .flatten()
+        {
+            if field.len() > MAX_SHORT_FIELD_BYTES {
+                return Err(SignalError::CandidateTooLarge(field.len()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `user_exit`: a member left the room.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserExit {
+    /// The socket id that left.
+    pub id: String,
+}
+
+/// Duet's `error` event: why the server dropped something this client sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorNotice {
+    /// A stable code, as [`SignalError::code`] or `rate_limited`, `not_in_room`.
+    pub code: String,
+    /// A human-readable explanation.
+    #[serde(default)]
+    pub message: String,
+}
+
+/// What a client sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientMessage {
+    /// `join_room`.
+    JoinRoom(JoinRoom),
+    /// `leave_room` (Duet's addition: hang up but keep the connection).
+    LeaveRoom,
+    /// `offer`.
+    Offer(SessionDescription),
+    /// `answer`.
+    Answer(SessionDescription),
+    /// `candidate`.
+    Candidate(IceCandidate),
+}
+
+/// What a server sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerMessage {
+    /// `all_users`: the others already in the room the client just joined.
+    AllUsers(Vec<User>),
+    /// `getOffer`.
+    Offer(SessionDescription),
+    /// `getAnswer`.
+    Answer(SessionDescription),
+    /// `getCandidate`.
+    Candidate(IceCandidate),
+    /// `user_exit`.
+    UserExit(UserExit),
+    /// `room_full`.
+    RoomFull,
+    /// `error` (Duet's addition).
+    Error(ErrorNotice),
+}
+
+fn parse<T: serde::de::DeserializeOwned>(
+    event: &'static str,
+    args: &[Value],
+) -> Result<T, SignalError> {
+    let first = args.first().ok_or(SignalError::MissingPayload(event))?;
+    T::deserialize(first).map_err(|e| SignalError::BadPayload {
+        event,
+        reason: e.to_string(),
+    })
+}
+
+fn to_value<T: Serialize>(v: &T) -> Value {
+    // These types are plain structs of strings and numbers: serializing cannot fail.
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+impl ClientMessage {
+    /// The wire event name.
+    pub fn event_name(&self) -> &'static str {
+        match self {
+            Self::JoinRoom(_) => "join_room",
+            Self::LeaveRoom => "leave_room",
+            Self::Offer(_) => "offer",
+            Self::Answer(_) => "answer",
+            Self::Candidate(_) => "candidate",
+        }
+    }
+
+    /// The event arguments.
+    pub fn args(&self) -> Vec<Value> {
+        match self {
+            Self::JoinRoom(j) => vec![to_value(j)],
+            Self::LeaveRoom => vec![],
+            Self::Offer(d) | Self::Answer(d) => vec![to_value(d)],
+            Self::Candidate(c) => vec![to_value(c)],
+        }
+    }
+
+    /// Parses and validates an event a client sent.
+    pub fn from_event(name: &str, args: &[Value]) -> Result<Self, SignalError> {
+        let msg = match name {
+            "join_room" => Self::JoinRoom(parse("join_room", args)?),
+            "leave_room" => Self::LeaveRoom,
+            "offer" => Self::Offer(parse("offer", args)?),
+            "answer" => Self::Answer(parse("answer", args)?),
+            "candidate" => Self::Candidate(parse("candidate", args)?),
+            other => return Err(SignalError::UnknownEvent(other.to_owned())),
+        };
+        msg.validate()?;
+        Ok(msg)
+    }
+
+    /// Checks the limits of whatever this message carries.
+    pub fn validate(&self) -> Result<(), SignalError> {
+        match self {
+            Self::JoinRoom(j) => j.validate(),
+            Self::LeaveRoom => Ok(()),
+            Self::Offer(d) | Self::Answer(d) => d.validate(),
+            Self::Candidate(c) => c.validate(),
+        }
+    }
+}
+
+impl ServerMessage {
+    /// The wire event name.
+    pub fn event_name(&self) -> &'static str {
+        match self {
+            Self::AllUsers(_) => "all_users",
+            Self::Offer(_) => "getOffer",
+            Self::Answer(_) => "getAnswer",
+            Self::Candidate(_) => "getCandidate",
+            Self::UserExit(_) => "user_exit",
+            Self::RoomFull => "room_full",
+            Self::Error(_) => "error",
+        }
+    }
+
+    /// The event arguments.
+    pub fn args(&self) -> Vec<Value> {
+        match self {
+            Self::AllUsers(u) => vec![to_value(u)],
+            Self::Offer(d) | Self::Answer(d) => vec![to_value(d)],
+            Self::Candidate(c) => vec![to_value(c)],
+            Self::UserExit(u) => vec![to_value(u)],
+            Self::RoomFull => vec![],
+            Self::Error(e) => vec![to_value(e)],
+        }
+    }
+
+    /// Parses and validates an event a server sent.
+    pub fn from_event(name: &str, args: &[Value]) -> Result<Self, SignalError> {
+        let msg = match name {
+            "all_users" => Self::AllUsers(parse("all_users", args)?),
+            "getOffer" => Self::Offer(parse("getOffer", args)?),
+            "getAnswer" => Self::Answer(parse("getAnswer", args)?),
+            "getCandidate" => Self::Candidate(parse("getCandidate", args)?),
+            "user_exit" => Self::UserExit(parse("user_exit", args)?),
+            "room_full" => Self::RoomFull,
+            "error" => Self::Error(parse("error", args)?),
+            other => return Err(SignalError::UnknownEvent(other.to_owned())),
+        };
+        match &msg {
+            Self::Offer(d) | Self::Answer(d) => d.validate()?,
+            Self::Candidate(c) => c.validate()?,
+            _ => {}
+        }
+        Ok(msg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_the_seed_payloads() {
+        let m = ClientMessage::from_event(
+            "join_room",
+            &[json!({"room": "1234", "email": "sample@naver.com", "extra": 1})],
+        )
+        .unwrap();
+        assert_eq!(
+            m,
+            ClientMessage::JoinRoom(JoinRoom {
+                room: "1234".into(),
+                email: "sample@naver.com".into()
+            })
+        );
+        let c = ClientMessage::from_event(
+            "candidate",
+            &[
+                json!({"candidate": "candidate:1 1 udp 1 127.0.0.1 5000 typ host",
+                     "sdpMid": "0", "sdpMLineIndex": 0, "usernameFragment": null}),
+            ],
+        )
+        .unwrap();
+        assert_eq!(
+            c.args(),
+            vec![
+                json!({"candidate": "candidate:1 1 udp 1 127.0.0.1 5000 typ host",
+                        "sdpMid": "0", "sdpMLineIndex": 0, "usernameFragment": null})
+            ]
+        );
+        let o =
+            ServerMessage::from_event("getOffer", &[json!({"type": "offer", "sdp": "v=0\r\n"})])
+                .unwrap();
+        assert_eq!(o.event_name(), "getOffer");
+        assert_eq!(
+            ServerMessage::from_event("all_users", &[json!([{"id": "a", "email": "x"}])]).unwrap(),
+            ServerMessage::AllUsers(vec![User {
+                id: "a".into(),
+                email: "x".into()
+            }])
+        );
+        assert_eq!(
+            ServerMessage::from_event("room_full", &[]).unwrap(),
+            ServerMessage::RoomFull
+        );
+    }
+
+    #[test]
+    fn enforces_limits() {
+        let join = |room: &str, email: &str| {
+            ClientMessage::from_event("join_room", &[json!({"room": room, "email": email})])
+        };
+        assert_eq!(join("", "a"), Err(SignalError::RoomLength(0)));
+        assert_eq!(join(&"r".repeat(65), "a"), Err(SignalError::RoomLength(65)));
+        assert!(join(&"r".repeat(64), "a").is_ok());
+        assert!(join("café-1_2.3", "a").is_ok());
+        assert_eq!(join("a/b", "a"), Err(SignalError::RoomChars));
+        assert_eq!(join("a b", "a"), Err(SignalError::RoomChars));
+        assert_eq!(
+            join("r", &"e".repeat(255)),
+            Err(SignalError::EmailTooLong(255))
+        );
+        let sdp = "a".repeat(MAX_SDP_BYTES + 1);
+        assert_eq!(
+            ClientMessage::from_event("offer", &[json!({"type": "offer", "sdp": sdp})]),
+            Err(SignalError::SdpTooLarge(MAX_SDP_BYTES + 1))
+        );
+        let cand = "c".repeat(MAX_CANDIDATE_BYTES + 1);
+        assert_eq!(
+            ClientMessage::from_event("candidate", &[json!({"candidate": cand})]),
+            Err(SignalError::CandidateTooLarge(MAX_CANDIDATE_BYTES + 1))
+        );
+    }
+
+    #[test]
+    fn rejects_wrong_shapes() {
+        assert_eq!(
+            ClientMessage::from_event("offer", &[]),
+            Err(SignalError::MissingPayload("offer"))
+        );
+        for bad in [
+            json!("x"),
+            json!(1),
+            json!({"type": "bogus"}),
+            json!({"sdp": "x"}),
+        ] {
+            assert!(matches!(
+                ClientMessage::from_event("offer", &[bad]),
+                Err(SignalError::BadPayload { event: "offer", .. })
+            ));
+        }
+        assert!(matches!(
+            ClientMessage::from_event("candidate", &[json!({"sdpMLineIndex": -1})]),
+            Err(SignalError::BadPayload { .. })
+        ));
+        assert_eq!(
+            ClientMessage::from_event("nope", &[]),
+            Err(SignalError::UnknownEvent("nope".into()))
+        );
+    }
+}
