@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Installs what Duet needs to build, run and test, skipping whatever is already there, so a warm
+# run takes seconds. Needs: rustup's Rust, Node 20 + npm, and (for --test) apt-get for Chromium.
+#
+#   scripts/setup.sh          toolchain to build and run: wasm32 target, Trunk, wasm-bindgen-cli, wasm-opt
+#   scripts/setup.sh --test   also Chromium + chromedriver and the socket.io 2.3.0 test peers
+#
+# Source it (`. scripts/setup.sh`) to keep the PATH it sets up.
+set -euo pipefail
+
+DUET_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TRUNK_VERSION=0.21.14
+BINARYEN_VERSION=132
+
+log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
+
+export PATH="$DUET_ROOT/tools/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "setup: '$1' is required but not installed ($2)" >&2; exit 1; }; }
+need cargo "install Rust with rustup: https://rustup.rs"
+need rustup "install Rust with rustup"
+need node "install Node.js 20"
+need npm "install npm"
+
+with_tests=false
+[ "${1:-}" = "--test" ] && with_tests=true
+
+# Rust: the wasm target and the lint tools.
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+for component in rustfmt clippy; do
+  if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
+    log "adding rustup component $component"
+    rustup component add "$component"
+  fi
+done
+
+# wasm-bindgen-cli must equal the wasm-bindgen in Cargo.lock, or the bundle will not load.
+wbg_version="$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' "$DUET_ROOT/Cargo.lock")"
+if [ -z "$wbg_version" ]; then
+  echo "setup: cannot find wasm-bindgen in Cargo.lock" >&2
+  exit 1
+fi
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$wbg_version" ]; then
+  log "installing wasm-bindgen-cli $wbg_version (about 5 minutes, once)"
+  # Not --locked: the crate's own lockfile wants a version the registry mirror lacks.
+  cargo install --force wasm-bindgen-cli --version "$wbg_version"
+fi
+
+if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
+  log "installing trunk $TRUNK_VERSION (about 13 minutes, once)"
+  cargo install --locked --force trunk --version "$TRUNK_VERSION"
+fi
+
+# wasm-opt from npm's binaryen: Debian's (108) silently produces a broken app.
+if [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}')" != "$BINARYEN_VERSION" ]; then
+  log "installing binaryen $BINARYEN_VERSION (wasm-opt) into tools/"
+  npm install --prefix "$DUET_ROOT/tools" --no-audit --no-fund --loglevel=error "binaryen@$BINARYEN_VERSION"
+fi
+
+if $with_tests; then
+  if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then
+    log "installing Debian's chromium and chromium-driver"
+    sudo_cmd=""
+    [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+  chromium_major="$(chromium --version 2>/dev/null | grep -oE '[0-9]+' | head -1)"
+  driver_major="$(chromedriver --version | grep -oE '[0-9]+' | head -1)"
+  if [ "$chromium_major" != "$driver_major" ]; then
+    echo "setup: chromium $chromium_major and chromedriver $driver_major differ; apt-get install -y chromium chromium-driver" >&2
+    exit 1
+  fi
+
+  # The original design's stack, pinned: socket.io 2.3.0 server and client.
+  peers="$DUET_ROOT/e2e/peers"
+  if [ ! -f "$peers/node_modules/.package-lock.json" ] || [ "$peers/package-lock.json" -nt "$peers/node_modules/.package-lock.json" ]; then
+    log "installing the socket.io 2.3.0 test peers (npm ci)"
+    npm ci --prefix "$peers" --no-audit --no-fund --loglevel=error
+  fi
+fi
+
+log "ready: $(rustc --version), trunk $(trunk --version | awk '{print $2}'), wasm-bindgen $(wasm-bindgen --version | awk '{print $2}'), wasm-opt $(wasm-opt --version | awk '{print $3}')"
