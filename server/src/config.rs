@@ -1,0 +1,156 @@
+//! Command-line flags and `DUET_*` environment variables: everything an operator can change
+//! without rebuilding.
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+
+/// duet-server: Duet's signaling server (Socket.IO 2.x, compatible with socket.io-client 2.3.0)
+/// that also serves the built web app, its runtime config and health/metrics endpoints.
+///
+/// Every flag can also be set by the environment variable shown with it.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "duet-server", version, about, long_about = None)]
+pub struct Config {
+    /// Address to listen on. 127.0.0.1 keeps the server on this machine; 0.0.0.0 (or ::)
+    /// exposes it to the LAN, which phones need (with --self-signed or --tls-cert for the camera).
+    #[arg(long, env = "DUET_HOST", default_value = "127.0.0.1")]
+    pub host: IpAddr,
+
+    /// TCP port to listen on (0 picks a free one). Also read from PORT, which hosting platforms set.
+    #[arg(long, env = "PORT", default_value_t = 8080)]
+    pub port: u16,
+
+    /// Directory of the built frontend (Trunk's output), served at `/` with an SPA fallback.
+    #[arg(long, env = "DUET_STATIC_DIR", default_value = "dist")]
+    pub static_dir: PathBuf,
+
+    /// Most people in one room. Duet is a 1:1 call, as the original design.
+    #[arg(long, env = "DUET_ROOM_CAPACITY", default_value_t = 2,
+          value_parser = clap::value_parser!(u32).range(1..=64))]
+    pub room_capacity: u32,
+
+    /// Most simultaneous Socket.IO connections; further handshakes get 503.
+    #[arg(long, env = "DUET_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
+
+    /// Relayed events (offer/answer/candidate/join/leave) each connection may send per second,
+    /// on average. Bursts up to --relay-burst are allowed (ICE gathering emits many candidates).
+    #[arg(long, env = "DUET_RELAY_RATE", default_value_t = 20.0)]
+    pub relay_rate: f64,
+
+    /// Largest burst of relayed events one connection may send at once.
+    #[arg(long, env = "DUET_RELAY_BURST", default_value_t = 100)]
+    pub relay_burst: u32,
+
+    /// Largest Engine.IO payload in bytes: one polling POST body or one WebSocket message. The
+    /// biggest legitimate message is a 64 KiB SDP; 1 MB leaves room for polling batches.
+    #[arg(long, env = "DUET_MAX_PAYLOAD", default_value_t = 1_000_000)]
+    pub max_payload: u64,
+
+    /// Engine.IO heartbeat interval in milliseconds (socket.io 2.3.0 uses 25000).
+    #[arg(long, env = "DUET_PING_INTERVAL_MS", default_value_t = 25_000)]
+    pub ping_interval_ms: u64,
+
+    /// Engine.IO heartbeat timeout in milliseconds (socket.io 2.3.0 uses 5000). A polling client
+    /// whose page closed holds its seat until interval + timeout have passed.
+    #[arg(long, env = "DUET_PING_TIMEOUT_MS", default_value_t = 5_000)]
+    pub ping_timeout_ms: u64,
+
+    /// ICE server URL for the browser (stun:, turn: or turns:). Repeat for several. Default:
+    /// the original design's public STUN server.
+    #[arg(long = "ice-server", env = "DUET_ICE_SERVERS", value_delimiter = ',',
+          default_value = "stun:stun.l.google.com:19302")]
+    pub ice_servers: Vec<String>,
+
+    /// Username for the turn:/turns: ICE servers.
+    #[arg(long, env = "DUET_TURN_USERNAME")]
+    pub turn_username: Option<String>,
+
+    /// Credential for the turn:/turns: ICE servers.
+    #[arg(long, env = "DUET_TURN_CREDENTIAL", hide_env_values = true)]
+    pub turn_credential: Option<String>,
+
+    /// PEM certificate chain for HTTPS (with --tls-key).
+    #[arg(long, env = "DUET_TLS_CERT", requires = "tls_key", conflicts_with = "self_signed")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// PEM private key for HTTPS (with --tls-cert).
+    #[arg(long, env = "DUET_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Serve HTTPS with a certificate made at start for localhost and this machine's addresses.
+    /// Browsers only allow the camera in a secure context; this lets a phone on the LAN join
+    /// (after accepting the warning). Not for production.
+    #[arg(long, env = "DUET_SELF_SIGNED")]
+    pub self_signed: bool,
+
+    /// Origin allowed to open the signaling socket, e.g. https://duet.example. Repeatable.
+    /// Same-origin and localhost pages are always allowed; requests without an Origin header
+    /// (non-browser clients) too.
+    #[arg(long = "allowed-origin", env = "DUET_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+}
+
+impl Config {
+    /// The heartbeat interval as a duration.
+    pub fn ping_interval(&self) -> Duration {
+        Duration::from_millis(self.ping_interval_ms)
+    }
+
+    /// The heartbeat timeout as a duration.
+    pub fn ping_timeout(&self) -> Duration {
+        Duration::from_millis(self.ping_timeout_ms)
+    }
+
+    /// Whether the server speaks HTTPS.
+    pub fn tls_enabled(&self) -> bool {
+        self.self_signed || self.tls_cert.is_some()
+    }
+
+    /// The configuration given by these arguments alone (the first is the program name), ignoring
+    /// the environment's `DUET_*`/`PORT` only in the sense that clap still reads them: tests pass
+    /// everything they rely on explicitly.
+    pub fn from_args<I, T>(args: I) -> Result<Self, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        Self::try_parse_from(args)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Config::command().debug_assert();
+    }
+
+    #[test]
+    fn repeatable_flags_collect() {
+        let c = Config::from_args([
+            "duet-server",
+            "--ice-server",
+            "stun:a:3478",
+            "--ice-server",
+            "turn:b:3478",
+            "--allowed-origin",
+            "https://x.example",
+        ])
+        .unwrap();
+        assert_eq!(c.ice_servers, vec!["stun:a:3478", "turn:b:3478"]);
+        assert_eq!(c.allowed_origins, vec!["https://x.example"]);
+    }
+
+    #[test]
+    fn tls_flags_need_each_other() {
+        assert!(Config::from_args(["duet-server", "--tls-cert", "c.pem"]).is_err());
+        assert!(Config::from_args(["duet-server", "--tls-cert", "c", "--tls-key", "k"]).is_ok());
+    }
+}

@@ -1,0 +1,312 @@
+//! # duet-server
+//!
+//! Duet's signaling server: the socket.io 2.3.0 protocol of the original design (Engine.IO v3,
+//! Socket.IO protocol v4, websocket and polling) with room-scoped relays, plus the built web app,
+//! its runtime config, `/healthz` and `/metrics`, on one port.
+//!
+//! [`serve`] runs it on a listener you bind, so tests use an ephemeral port in-process; the
+//! `duet-server` binary adds flags, logging and signal handling around it.
+//!
+//! Modules: [`config`] (flags), [`rooms`] (membership, the only shared state), [`signaling`]
+//! (event handlers), [`limits`] (rate and connection limits), [`origin`] (socket Origin policy),
+//! [`static_files`] (the frontend and security headers), [`client_config`] (`/config.json`),
+//! [`tls`] (HTTPS), [`metrics`] (Prometheus text).
+
+pub mod client_config;
+pub mod config;
+pub mod limits;
+pub mod metrics;
+pub mod origin;
+pub mod rooms;
+pub mod signaling;
+pub mod static_files;
+pub mod tls;
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use http::{StatusCode, header};
+use socketioxide::SocketIo;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tower_http::compression::CompressionLayer;
+
+pub use config::Config;
+
+use client_config::ClientConfig;
+use limits::ConnectionGate;
+use metrics::{Gauges, Metrics};
+use origin::OriginPolicy;
+use rooms::RoomRegistry;
+use signaling::Signaling;
+use static_files::StaticSite;
+
+/// Socket.IO's path, as socket.io-client 2.3.0 expects it.
+const SOCKET_PATH: &str = "/socket.io";
+/// How long shutdown waits for connections to finish before closing them.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Why the server could not start or stopped with an error.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// Socket-level failure (listener, accept loop).
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    /// TLS setup failed.
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
+    /// The server task panicked or was cancelled.
+    #[error("server task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+#[derive(Clone)]
+struct AppState {
+    signaling: Arc<Signaling>,
+    client_config: Arc<ClientConfig>,
+    origins: OriginPolicy,
+}
+
+/// A running server. Dropping it leaves the server running; call [`shutdown`](Self::shutdown).
+pub struct RunningServer {
+    addr: SocketAddr,
+    https: bool,
+    io: SocketIo,
+    handle: axum_server::Handle<SocketAddr>,
+    task: JoinHandle<std::io::Result<()>>,
+    signaling: Arc<Signaling>,
+    certificate_pem: Option<String>,
+}
+
+impl RunningServer {
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDR` or `https://ADDR`.
+    pub fn base_url(&self) -> String {
+        let scheme = if self.https { "https" } else { "http" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The room registry (for tests and embedding programs).
+    pub fn rooms(&self) -> &RoomRegistry {
+        &self.signaling.rooms
+    }
+
+    /// The counters.
+    pub fn metrics(&self) -> &Metrics {
+        &self.signaling.metrics
+    }
+
+    /// The PEM of the certificate made by `--self-signed`.
+    pub fn self_signed_certificate(&self) -> Option<&str> {
+        self.certificate_pem.as_deref()
+    }
+
+    /// Disconnects every socket (peers get no `user_exit` storm: everyone is leaving), stops
+    /// accepting, lets in-flight requests finish for a few seconds, then returns.
+    pub async fn shutdown(self) -> Result<(), ServeError> {
+        if tokio::time::timeout(SHUTDOWN_GRACE, self.io.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("sockets did not close in time");
+        }
+        self.handle.graceful_shutdown(Some(SHUTDOWN_GRACE));
+        self.task.await??;
+        Ok(())
+    }
+}
+
+/// Starts the server on `listener` with `config` (its host/port fields are ignored: the
+/// listener is already bound). Returns once the server accepts connections.
+pub async fn serve(config: Config, listener: TcpListener) -> Result<RunningServer, ServeError> {
+    let addr = listener.local_addr()?;
+    let (tls, certificate_pem) = if config.self_signed {
+        let mut addresses = local_addresses(addr.ip());
+        addresses.push(addr.ip());
+        let (tls, pem) = tls::self_signed(&addresses).await?;
+        (Some(tls), Some(pem))
+    } else if let (Some(cert), Some(key)) = (&config.tls_cert, &config.tls_key) {
+        (Some(tls::from_files(cert, key).await?), None)
+    } else {
+        (None, None)
+    };
+
+    let signaling = Arc::new(Signaling {
+        rooms: Arc::new(RoomRegistry::new(config.room_capacity as usize)),
+        metrics: Arc::new(Metrics::default()),
+        gate: ConnectionGate::new(config.max_connections),
+        relay_rate: config.relay_rate,
+        relay_burst: config.relay_burst,
+    });
+    let (app, io) = app(&config, signaling.clone());
+
+    let handle = axum_server::Handle::new();
+    let std_listener = listener.into_std()?;
+    let make_service = app.into_make_service_with_connect_info::<SocketAddr>();
+    let task = match tls {
+        Some(tls) => {
+            let server = axum_server::from_tcp_rustls(std_listener, tls)?.handle(handle.clone());
+            tokio::spawn(server.serve(make_service))
+        }
+        None => {
+            let server = axum_server::from_tcp(std_listener)?.handle(handle.clone());
+            tokio::spawn(server.serve(make_service))
+        }
+    };
+    // The listener was bound before we were called, so this resolves at once; it only confirms
+    // the accept loop started (or reports that it died).
+    if handle.listening().await.is_none() {
+        return match task.await? {
+            Ok(()) => Err(ServeError::Io(std::io::Error::other("server stopped at start"))),
+            Err(e) => Err(e.into()),
+        };
+    }
+    Ok(RunningServer {
+        addr,
+        https: config.tls_enabled(),
+        io,
+        handle,
+        task,
+        signaling,
+        certificate_pem,
+    })
+}
+
+/// Builds the whole HTTP application: Socket.IO, `/healthz`, `/metrics`, `/config.json`, the
+/// static site, and the layers around them. Returns the router and the Socket.IO handle.
+fn app(config: &Config, signaling: Arc<Signaling>) -> (Router, SocketIo) {
+    let (socket_layer, io) = SocketIo::builder()
+        .req_path(SOCKET_PATH)
+        .ping_interval(config.ping_interval())
+        .ping_timeout(config.ping_timeout())
+        // One polling POST or one WebSocket message. socketioxide's 100 KB default makes a
+        // polling client that batches a 64 KiB offer with candidates get 413 and drop.
+        .max_payload(config.max_payload)
+        .ws_max_message_size(config.max_payload as usize)
+        .ws_max_frame_size(config.max_payload as usize)
+        .build_layer();
+    signaling.clone().register(&io);
+
+    let site = StaticSite::new(&config.static_dir);
+    let state = AppState {
+        signaling,
+        client_config: Arc::new(ClientConfig::from_config(config)),
+        origins: OriginPolicy::new(&config.allowed_origins),
+    };
+    let static_site = Router::new()
+        .fallback(static_files::serve)
+        .layer(CompressionLayer::new())
+        .with_state(site.clone());
+    let router = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .route("/config.json", get(config_json))
+        .fallback_service(static_site)
+        .layer(socket_layer)
+        .layer(from_fn_with_state(state.clone(), socket_gate))
+        .layer(from_fn_with_state(site, static_files::security_headers))
+        .with_state(state);
+    (router, io)
+}
+
+async fn healthz() -> &'static str {
+    "ok\n"
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let sig = &state.signaling;
+    let body = sig.metrics.render(Gauges {
+        connections: sig.gate.live(),
+        rooms: sig.rooms.room_count(),
+        members: sig.rooms.member_count(),
+    });
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+async fn config_json(State(state): State<AppState>) -> Response {
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::Json(state.client_config.as_ref().clone()),
+    )
+        .into_response()
+}
+
+/// Guards the Socket.IO endpoint: refuses foreign origins, and new sessions when the
+/// connection limit is reached (existing sessions, which carry `sid=`, pass).
+async fn socket_gate(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with(SOCKET_PATH) {
+        return next.run(req).await;
+    }
+    let origin_allowed = {
+        let header_str = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
+        let origin = header_str(header::ORIGIN);
+        let allowed = state.origins.allows(origin, header_str(header::HOST));
+        if !allowed {
+            tracing::warn!(origin, "signaling socket refused: origin not allowed");
+        }
+        allowed
+    };
+    if !origin_allowed {
+        state.signaling.metrics.rejection("origin");
+        return (StatusCode::FORBIDDEN, "origin not allowed\n").into_response();
+    }
+    let new_session = !req
+        .uri()
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .any(|kv| kv.starts_with("sid="));
+    if new_session && state.signaling.gate.is_full() {
+        state.signaling.metrics.rejection("server_full");
+        tracing::warn!("signaling socket refused: too many connections");
+        return (StatusCode::SERVICE_UNAVAILABLE, "too many connections\n").into_response();
+    }
+    next.run(req).await
+}
+
+/// The addresses a listener on `ip` can be reached at: every interface address when `ip` is
+/// unspecified (0.0.0.0 or ::), else just `ip`.
+pub fn local_addresses(ip: IpAddr) -> Vec<IpAddr> {
+    if !ip.is_unspecified() {
+        return vec![ip];
+    }
+    let mut out: Vec<IpAddr> = if_addrs::get_if_addrs()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|i| i.ip())
+        .filter(|a| ip.is_ipv6() || a.is_ipv4())
+        // fe80:: addresses need a zone id in URLs; browsers reject them.
+        .filter(|a| !matches!(a, IpAddr::V6(v6) if v6.segments()[0] & 0xffc0 == 0xfe80))
+        .collect();
+    out.sort_by_key(|a| (!a.is_loopback(), a.is_ipv6(), *a));
+    out.dedup();
+    out
+}
+
+/// The URLs to open in a browser for a server listening on `addr`.
+pub fn urls_to_open(addr: SocketAddr, https: bool) -> Vec<String> {
+    let scheme = if https { "https" } else { "http" };
+    let port = addr.port();
+    let mut urls = Vec::new();
+    if addr.ip().is_loopback() || addr.ip().is_unspecified() {
+        urls.push(format!("{scheme}://localhost:{port}/"));
+    }
+    for ip in local_addresses(addr.ip()) {
+        urls.push(format!("{scheme}://{}/", SocketAddr::new(ip, port)));
+    }
+    urls
+}

@@ -1,0 +1,170 @@
+//! Counters for Prometheus' text format at `GET /metrics`. Hand-written (a handful of atomics
+//! and one labelled map) because the server exports a dozen series and needs no registry crate.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The server's counters. Gauges that live elsewhere (rooms, connections) are passed to
+/// [`render`](Self::render).
+#[derive(Debug, Default)]
+pub struct Metrics {
+    connections_total: AtomicU64,
+    joins_total: AtomicU64,
+    room_full_total: AtomicU64,
+    leaves_total: AtomicU64,
+    relays: Mutex<BTreeMap<&'static str, u64>>,
+    rejections: Mutex<BTreeMap<&'static str, u64>>,
+}
+
+/// Point-in-time values owned by other parts of the server.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Gauges {
+    /// Live Socket.IO connections.
+    pub connections: usize,
+    /// Rooms with at least one member.
+    pub rooms: usize,
+    /// Sockets in a room.
+    pub members: usize,
+}
+
+impl Metrics {
+    /// A socket connected.
+    pub fn connection(&self) {
+        self.connections_total.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A join succeeded.
+    pub fn join(&self) {
+        self.joins_total.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A join found the room full.
+    pub fn room_full(&self) {
+        self.room_full_total.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A socket left a room (leave, move or disconnect).
+    pub fn leave(&self) {
+        self.leaves_total.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// An `offer`/`answer`/`candidate` was relayed.
+    pub fn relay(&self, event: &'static str) {
+        bump(&self.relays, event);
+    }
+
+    /// Input was rejected for `reason` (an error code).
+    pub fn rejection(&self, reason: &'static str) {
+        bump(&self.rejections, reason);
+    }
+
+    /// How many rejections had `reason` so far.
+    pub fn rejections(&self, reason: &str) -> u64 {
+        lock(&self.rejections).get(reason).copied().unwrap_or(0)
+    }
+
+    /// The Prometheus text exposition of all series.
+    pub fn render(&self, gauges: Gauges) -> String {
+        let mut out = String::new();
+        let mut scalar = |name: &str, kind: &str, help: &str, value: u64| {
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+        };
+        scalar(
+            "duet_connections",
+            "gauge",
+            "Live Socket.IO connections.",
+            gauges.connections as u64,
+        );
+        scalar(
+            "duet_rooms",
+            "gauge",
+            "Rooms with at least one member.",
+            gauges.rooms as u64,
+        );
+        scalar(
+            "duet_room_members",
+            "gauge",
+            "Sockets currently in a room.",
+            gauges.members as u64,
+        );
+        let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        scalar(
+            "duet_connections_total",
+            "counter",
+            "Socket.IO connections accepted.",
+            load(&self.connections_total),
+        );
+        scalar(
+            "duet_joins_total",
+            "counter",
+            "Successful join_room events.",
+            load(&self.joins_total),
+        );
+        scalar(
+            "duet_room_full_total",
+            "counter",
+            "join_room events refused because the room was full.",
+            load(&self.room_full_total),
+        );
+        scalar(
+            "duet_leaves_total",
+            "counter",
+            "Sockets that left a room.",
+            load(&self.leaves_total),
+        );
+        labelled(
+            &mut out,
+            "duet_relays_total",
+            "Relayed signaling events by event name.",
+            "event",
+            &lock(&self.relays),
+        );
+        labelled(
+            &mut out,
+            "duet_rejections_total",
+            "Rejected client input by reason.",
+            "reason",
+            &lock(&self.rejections),
+        );
+        out
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn bump(map: &Mutex<BTreeMap<&'static str, u64>>, key: &'static str) {
+    *lock(map).entry(key).or_default() += 1;
+}
+
+fn labelled(out: &mut String, name: &str, help: &str, label: &str, values: &BTreeMap<&str, u64>) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter");
+    for (k, v) in values {
+        let _ = writeln!(out, "{name}{{{label}=\"{k}\"}} {v}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_prometheus_text() {
+        let m = Metrics::default();
+        m.relay("offer");
+        m.relay("offer");
+        m.rejection("bad_room");
+        let text = m.render(Gauges {
+            connections: 3,
+            rooms: 1,
+            members: 2,
+        });
+        assert!(text.contains("duet_connections 3\n"));
+        assert!(text.contains("duet_relays_total{event=\"offer\"} 2\n"));
+        assert!(text.contains("duet_rejections_total{reason=\"bad_room\"} 1\n"));
+        assert_eq!(m.rejections("bad_room"), 1);
+    }
+}
