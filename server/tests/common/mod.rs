@@ -1,0 +1,291 @@
+//! Shared test support: an in-process server on an ephemeral port, a signaling peer driven by
+//! duet-protocol's sans-IO client over tokio-tungstenite, and raw WebSocket access for the
+//! malformed-input corpus. Every wait is bounded by [`WAIT`].
+#![allow(dead_code)]
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use duet_protocol::client::{ClientConfig, ClientEvent, Command, SocketClient};
+use duet_protocol::endpoint::websocket_url;
+use duet_protocol::Frame;
+use duet_server::{Config, RunningServer};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// Longest any single expected thing may take before the test fails.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// Starts a server on 127.0.0.1:0 with these extra flags and an empty static directory unless
+/// `--static-dir` is among them.
+pub async fn start(flags: &[&str]) -> RunningServer {
+    let mut args = vec!["duet-server".to_owned()];
+    if !flags.contains(&"--static-dir") {
+        args.push("--static-dir".into());
+        args.push(std::env::temp_dir().join("duet-no-static").display().to_string());
+    }
+    args.extend(flags.iter().map(|s| s.to_string()));
+    let config = Config::from_args(args).expect("test flags parse");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    duet_server::serve(config, listener).await.expect("server starts")
+}
+
+/// An HTTP client for tests (accepts the self-signed certificate of `--self-signed` servers
+/// only when given it as a root).
+pub fn http_client(root_pem: Option<&str>) -> reqwest::Client {
+    // reqwest is built without a bundled provider; use the server's (ring).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut builder = reqwest::Client::builder().no_proxy();
+    if let Some(pem) = root_pem {
+        builder = builder
+            .tls_certs_only([reqwest::Certificate::from_pem(pem.as_bytes()).unwrap()]);
+    }
+    builder.build().unwrap()
+}
+
+/// One signaling client: duet-protocol's state machine plus a real WebSocket.
+pub struct Peer {
+    pub name: String,
+    ws: Ws,
+    client: SocketClient,
+    origin: Instant,
+    events: VecDeque<(String, Vec<Value>)>,
+    pub closed: bool,
+}
+
+impl Peer {
+    /// Connects and waits for the namespace to be connected.
+    pub async fn connect(server: &RunningServer, name: &str) -> Peer {
+        let url = websocket_url(&server.base_url()).unwrap();
+        let (ws, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url))
+            .await
+            .expect("ws connect in time")
+            .expect("ws connect");
+        let mut client = SocketClient::new(ClientConfig {
+            reconnection: false,
+            ..ClientConfig::default()
+        });
+        let origin = Instant::now();
+        client.connect(Duration::ZERO);
+        client.handle_open(Duration::ZERO);
+        let mut peer = Peer {
+            name: name.to_owned(),
+            ws,
+            client,
+            origin,
+            events: VecDeque::new(),
+            closed: false,
+        };
+        let deadline = Instant::now() + WAIT;
+        while !peer.client.is_connected() {
+            assert!(Instant::now() < deadline, "{name}: no connect in time");
+            peer.pump_once(deadline).await;
+            assert!(!peer.closed, "{name}: closed while connecting");
+        }
+        peer
+    }
+
+    /// The socket id (the Engine.IO sid, as socket.io 2.x uses for the root namespace).
+    pub fn id(&self) -> String {
+        self.client.sid().expect("connected").to_owned()
+    }
+
+    fn now(&self) -> Duration {
+        self.origin.elapsed()
+    }
+
+    async fn flush(&mut self) {
+        while let Some(cmd) = self.client.poll_command() {
+            match cmd {
+                Command::Send(Frame::Text(t)) => {
+                    let _ = self.ws.send(Message::text(t)).await;
+                }
+                Command::Send(Frame::Binary(b)) => {
+                    let _ = self.ws.send(Message::binary(b)).await;
+                }
+                Command::Close => {
+                    let _ = self.ws.close(None).await;
+                }
+                Command::Open => {}
+            }
+        }
+    }
+
+    /// Handles one incoming frame or timer, or returns at `deadline`.
+    async fn pump_once(&mut self, deadline: Instant) {
+        self.flush().await;
+        let timer = self
+            .client
+            .poll_timeout()
+            .map(|t| self.origin + t)
+            .unwrap_or(deadline)
+            .min(deadline);
+        tokio::select! {
+            msg = self.ws.next() => {
+                let now = self.now();
+                match msg {
+                    Some(Ok(Message::Text(t))) => self.client.handle_frame(&Frame::Text(t.to_string()), now),
+                    Some(Ok(Message::Binary(b))) => self.client.handle_frame(&Frame::Binary(b.to_vec()), now),
+                    Some(Ok(_)) => {}
+                    Some(Err(_)) | None => {
+                        self.closed = true;
+                        self.client.handle_close(now);
+                    }
+                }
+            }
+            _ = tokio::time::sleep_until(timer.into()) => {
+                let now = self.now();
+                self.client.handle_timeout(now);
+            }
+        }
+        while let Some(ev) = self.client.poll_event() {
+            if let ClientEvent::Event { name, args, .. } = ev {
+                self.events.push_back((name, args));
+            }
+        }
+        self.flush().await;
+    }
+
+    /// Sends an event.
+    pub async fn emit(&mut self, name: &str, args: Vec<Value>) {
+        self.client.emit(name, args).expect("emit");
+        self.flush().await;
+    }
+
+    /// Sends `join_room`.
+    pub async fn join(&mut self, room: &str) {
+        let email = format!("{}@example.com", self.name);
+        self.emit("join_room", vec![json!({"room": room, "email": email})])
+            .await;
+    }
+
+    /// The next event, whatever it is.
+    pub async fn next_event(&mut self) -> (String, Vec<Value>) {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(ev) = self.events.pop_front() {
+                return ev;
+            }
+            assert!(
+                !self.closed,
+                "{}: connection closed while waiting for an event",
+                self.name
+            );
+            assert!(
+                Instant::now() < deadline,
+                "{}: no event within {WAIT:?}",
+                self.name
+            );
+            self.pump_once(deadline).await;
+        }
+    }
+
+    /// The next event, which must be `name`; returns its first argument (or null).
+    pub async fn expect(&mut self, name: &str) -> Value {
+        let (got, args) = self.next_event().await;
+        assert_eq!(got, name, "{}: expected {name}, got {got} {args:?}", self.name);
+        args.into_iter().next().unwrap_or(Value::Null)
+    }
+
+    /// Joins and returns the ids in `all_users`.
+    pub async fn join_expect_users(&mut self, room: &str) -> Vec<String> {
+        self.join(room).await;
+        let users = self.expect("all_users").await;
+        users
+            .as_array()
+            .expect("all_users is an array")
+            .iter()
+            .map(|u| u["id"].as_str().unwrap().to_owned())
+            .collect()
+    }
+
+    /// Proves that nothing else is queued for this peer: asks the server for an answer (an
+    /// unknown event is answered with `error unknown_event`, after everything already sent to
+    /// this socket) and asserts that answer is the very next event.
+    pub async fn expect_nothing_pending(&mut self) {
+        self.emit("duet_test_probe", vec![]).await;
+        let (name, args) = self.next_event().await;
+        assert_eq!(
+            (name.as_str(), args.first().and_then(|a| a["code"].as_str())),
+            ("error", Some("unknown_event")),
+            "{}: unexpected event before the probe's answer: {name} {args:?}",
+            self.name
+        );
+    }
+
+    /// Returns every event queued for this peer, up to the answer to a probe (see
+    /// [`expect_nothing_pending`](Self::expect_nothing_pending)).
+    pub async fn settle(&mut self) -> Vec<(String, Vec<Value>)> {
+        self.emit("duet_test_probe", vec![]).await;
+        let mut seen = Vec::new();
+        loop {
+            let (name, args) = self.next_event().await;
+            if name == "error" && args.first().and_then(|a| a["code"].as_str()) == Some("unknown_event") {
+                return seen;
+            }
+            seen.push((name, args));
+        }
+    }
+
+    /// Waits until the server closes this connection.
+    pub async fn expect_closed(&mut self) {
+        let deadline = Instant::now() + WAIT;
+        while !self.closed {
+            assert!(Instant::now() < deadline, "{}: not closed in time", self.name);
+            self.pump_once(deadline).await;
+        }
+    }
+
+    /// Closes the WebSocket (as a page closing).
+    pub async fn close(mut self) {
+        let _ = self.ws.close(None).await;
+        // Drain until the server acknowledges, so the close is really on the wire.
+        let _ = tokio::time::timeout(WAIT, async {
+            while let Some(Ok(_)) = self.ws.next().await {}
+        })
+        .await;
+    }
+}
+
+/// An RTCSessionDescriptionInit.
+pub fn sdp(kind: &str, tag: &str) -> Value {
+    json!({"type": kind, "sdp": format!("v=0\r\no=- {tag} 2 IN IP4 127.0.0.1\r\ns=-\r\n")})
+}
+
+/// An RTCIceCandidateInit.
+pub fn candidate(tag: &str) -> Value {
+    json!({"candidate": format!("candidate:{tag} 1 udp 2122260223 192.0.2.1 50000 typ host"),
+           "sdpMid": "0", "sdpMLineIndex": 0, "usernameFragment": null})
+}
+
+/// Opens a raw WebSocket and reads the Engine.IO open and the Socket.IO connect.
+pub async fn raw_ws(server: &RunningServer) -> Ws {
+    let url = websocket_url(&server.base_url()).unwrap();
+    let (mut ws, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url))
+        .await
+        .expect("ws connect in time")
+        .expect("ws connect");
+    let open = next_text(&mut ws).await.expect("open packet");
+    assert!(open.starts_with("0{"), "open packet: {open}");
+    assert_eq!(next_text(&mut ws).await.as_deref(), Some("40"));
+    ws
+}
+
+/// The next text frame, or None when the connection ends (bounded by [`WAIT`]).
+pub async fn next_text(ws: &mut Ws) -> Option<String> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match tokio::time::timeout(left, ws.next()).await {
+            Err(_) => panic!("raw socket: nothing within {WAIT:?}"),
+            Ok(Some(Ok(Message::Text(t)))) => return Some(t.to_string()),
+            Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => return None,
+            Ok(Some(Ok(_))) => {}
+        }
+    }
+}
