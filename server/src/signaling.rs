@@ -223,12 +223,13 @@ impl Signaling {
         conn: &Connection,
         reason: DisconnectReason,
     ) {
+        // Free the connection slot first: once a peer hears user_exit, the slot is available.
+        lock(&conn.slot).take();
         let sid = socket.id.to_string();
         if let Some(departure) = self.rooms.leave(&sid) {
             tracing::info!(%sid, room = %departure.room, "left (disconnected)");
             self.announce_exit(io, &sid, &departure);
         }
-        lock(&conn.slot).take();
         tracing::info!(%sid, ?reason, "disconnected");
     }
 
