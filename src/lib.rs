@@ -1,1 +1,46 @@
-//! Duet's frontend.
+//! Duet's frontend: a 1:1 video call in the browser.
+//!
+//! One module per browser capability, each owning its JS closures and their cleanup —
+//! [`media`] (camera, microphone), [`peer`] (RTCPeerConnection), [`signaling`] (the Socket.IO
+//! WebSocket), [`config`] (URL and config.json) — a [`session`] loop that drives them, the call's
+//! state machine in plain Rust ([`call`]), and the components ([`ui`]). `main.rs` only mounts, so
+//! browser tests can mount the same components.
+
+pub mod call;
+pub mod config;
+pub mod media;
+pub mod peer;
+pub mod session;
+pub mod signaling;
+pub mod ui;
+
+use leptos::prelude::*;
+
+pub use ui::App;
+
+/// Reads the page's URL and mounts the app on `<body>`.
+pub fn start() {
+    let location = web_sys::window().map(|w| w.location());
+    let query = location
+        .as_ref()
+        .and_then(|l| l.search().ok())
+        .unwrap_or_default();
+    let origin = location
+        .as_ref()
+        .and_then(|l| l.origin().ok())
+        .unwrap_or_default();
+    match config::Settings::from_query(&query, &origin) {
+        Ok(settings) => leptos::mount::mount_to_body(move || {
+            view! { <App settings=settings /> }
+        }),
+        Err(e) => leptos::mount::mount_to_body(move || {
+            let msg = call::Problem::BadServer(e.to_string()).to_string();
+            view! {
+                <main class="duet">
+                    <p id="callstatus" data-state="error" role="status">"The call could not continue."</p>
+                    <p id="callproblem" class="problem fatal" role="alert">{msg}</p>
+                </main>
+            }
+        }),
+    }
+}

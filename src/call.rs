@@ -1,0 +1,527 @@
+//! The call's state machine in plain Rust: which phase the call is in, what the status line says,
+//! and what to do when the room answers. No browser types, so it is unit-tested natively; the
+//! session feeds it [`CallEvent`]s and renders [`Call::phase`] and [`Call::status_text`].
+
+use std::fmt;
+
+/// The phase of the call, as `#callstatus[data-state]` shows it (tests and users rely on these
+/// names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Phase {
+    /// Not in a call: the join form is shown.
+    #[default]
+    Idle,
+    /// Asking for the camera and microphone.
+    Media,
+    /// Connecting to the signaling server and joining the room.
+    Joining,
+    /// In the room alone, waiting for the other person.
+    Waiting,
+    /// The other person is there; the peer connection is being set up.
+    Connecting,
+    /// Media flows both ways.
+    Connected,
+    /// Signaling or the peer connection was lost and is being re-established.
+    Reconnecting,
+    /// The other person left or was lost; waiting for someone to join again.
+    PeerLeft,
+    /// The room already holds two people.
+    RoomFull,
+    /// Something stopped the call; [`Call::problem`] says what and what to do.
+    Error,
+}
+
+impl Phase {
+    /// The `data-state` value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Media => "media",
+            Self::Joining => "joining",
+            Self::Waiting => "waiting",
+            Self::Connecting => "connecting",
+            Self::Connected => "connected",
+            Self::Reconnecting => "reconnecting",
+            Self::PeerLeft => "peer-left",
+            Self::RoomFull => "room-full",
+            Self::Error => "error",
+        }
+    }
+
+    /// Whether a room is joined (or being joined), i.e. hang-up makes sense.
+    pub fn in_room(self) -> bool {
+        !matches!(
+            self,
+            Self::Idle | Self::RoomFull | Self::Error | Self::Media
+        )
+    }
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Something the user should know, in words, with what to do about it. Some stop the call
+/// (see [`Problem::is_fatal`]); the others are notices shown beside a working call.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    /// The browser or the user refused camera and microphone.
+    #[error(
+        "Camera and microphone access was denied. Allow them in the browser's site settings (the icon left of the address bar), then press Join again."
+    )]
+    PermissionDenied,
+    /// No camera: the call goes on with audio only.
+    #[error(
+        "No camera found: you are sending audio only. Plug in a camera and pick it under Camera."
+    )]
+    NoCamera,
+    /// No microphone: the call goes on with video only.
+    #[error("No microphone found: the other person can see but not hear you.")]
+    NoMicrophone,
+    /// Neither: the call goes on receive-only.
+    #[error(
+        "No camera or microphone found: you can see and hear the other person, but they cannot see or hear you."
+    )]
+    NoDevices,
+    /// Another application holds the camera or microphone.
+    #[error(
+        "The camera or microphone is in use by another application (or tab). Close it, then press Join again."
+    )]
+    DeviceBusy,
+    /// The chosen device cannot provide what was asked.
+    #[error(
+        "The selected camera or microphone is not available ({0}). Pick another device and try again."
+    )]
+    DeviceUnavailable(String),
+    /// getUserMedia needs https or localhost.
+    #[error(
+        "This page is not secure, so the browser will not share your camera. Open it over https, or at http://localhost on this machine{}.",
+        .0.as_deref().map(|u| format!(" (for example {u})")).unwrap_or_default()
+    )]
+    InsecureContext(Option<String>),
+    /// The browser has no WebRTC or media support.
+    #[error("This browser does not support video calls. Use a recent Chrome, Firefox or Safari.")]
+    Unsupported,
+    /// Any other media failure.
+    #[error("The camera or microphone failed: {0}. Reload the page to try again.")]
+    MediaFailed(String),
+    /// The signaling server cannot be reached; retrying.
+    #[error("Cannot reach the call server; retrying in {0} s. Check your network connection.")]
+    SignalingUnreachable(u64),
+    /// The signaling server is gone while media still flows.
+    #[error("Lost the call server; the call continues and Duet is reconnecting.")]
+    SignalingLostInCall,
+    /// `?server=` is not a usable URL.
+    #[error("The server address {0:?} is not valid: use an http:// or https:// URL.")]
+    BadServer(String),
+    /// The room name is not allowed.
+    #[error("Room names use 1 to 64 letters, digits, '-', '_' or '.'.")]
+    BadRoom,
+    /// The room holds two people already.
+    #[error("Room {0:?} already has two people in it. Pick another room name.")]
+    RoomFull(String),
+    /// The other person's connection was lost.
+    #[error("The connection to the other person was lost. Waiting for them to come back.")]
+    PeerLost,
+    /// The server refused something this client sent.
+    #[error("The call server refused a request: {0}")]
+    ServerRejected(String),
+    /// Setting up the peer connection failed.
+    #[error("Could not set up the call: {0}. Hang up and join again.")]
+    PeerFailed(String),
+}
+
+impl Problem {
+    /// Whether this ends the attempt (the error phase) rather than being a notice.
+    pub fn is_fatal(&self) -> bool {
+        matches!(
+            self,
+            Self::PermissionDenied
+                | Self::DeviceBusy
+                | Self::DeviceUnavailable(_)
+                | Self::InsecureContext(_)
+                | Self::Unsupported
+                | Self::MediaFailed(_)
+                | Self::BadServer(_)
+                | Self::BadRoom
+                | Self::PeerFailed(_)
+        )
+    }
+}
+
+/// Which side of perfect negotiation this client plays. Roles follow join order: the one who
+/// was in the room first is polite (yields on glare), the joiner who offers is impolite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// Rolls back its own offer when offers collide.
+    Polite,
+    /// Ignores the other offer when offers collide.
+    Impolite,
+}
+
+/// What the session must do after the room answered `all_users`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JoinAction {
+    /// Someone is there and no call is up: send an offer.
+    Offer,
+    /// Alone in the room: wait for an offer.
+    Wait,
+    /// A rejoin after signaling loss while media still flows: keep the call as it is.
+    KeepCall,
+}
+
+/// What happened, as the session reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallEvent {
+    /// The user asked to join `room`.
+    Join {
+        /// The room name.
+        room: String,
+    },
+    /// Media is ready, possibly degraded (a notice such as [`Problem::NoCamera`]).
+    MediaReady(Option<Problem>),
+    /// Something fatal happened.
+    Failed(Problem),
+    /// The signaling connection is up (first time or again); `join_room` is sent.
+    SignalingUp,
+    /// The signaling connection is down; retrying in `retry_in_s`.
+    SignalingDown {
+        /// Seconds until the next attempt.
+        retry_in_s: u64,
+    },
+    /// An offer from the other person arrived.
+    OfferReceived,
+    /// The peer connection reached `connected`.
+    PeerConnected,
+    /// The peer connection dropped (disconnected or failed); ICE is restarting.
+    PeerInterrupted,
+    /// The other person left (`user_exit`) or was lost (`lost`).
+    PeerGone {
+        /// True when detected from the connection rather than announced.
+        lost: bool,
+    },
+    /// The server said the room is full.
+    RoomFull,
+    /// The user hung up.
+    HangUp,
+}
+
+/// The call as the user sees it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Call {
+    phase: Phase,
+    room: Option<String>,
+    peer_name: Option<String>,
+    problem: Option<Problem>,
+    role: Option<Role>,
+    signaling_up: bool,
+}
+
+impl Call {
+    /// A call that has not started.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The current phase.
+    pub fn phase(&self) -> Phase {
+        self.phase
+    }
+
+    /// The room joined or being joined.
+    pub fn room(&self) -> Option<&str> {
+        self.room.as_deref()
+    }
+
+    /// The other person's name when known (the seed's `email` field).
+    pub fn peer_name(&self) -> Option<&str> {
+        self.peer_name.as_deref()
+    }
+
+    /// The error or notice to show, if any.
+    pub fn problem(&self) -> Option<&Problem> {
+        self.problem.as_ref()
+    }
+
+    /// This client's negotiation role once the room answered.
+    pub fn role(&self) -> Option<Role> {
+        self.role
+    }
+
+    /// Whether the signaling connection is up.
+    pub fn signaling_up(&self) -> bool {
+        self.signaling_up
+    }
+
+    /// Applies an event. Events that make no sense in the current phase (late, duplicated, or
+    /// from a call already hung up) are ignored, so remote input can never wedge the machine.
+    pub fn apply(&mut self, event: CallEvent) {
+        use Phase::*;
+        match event {
+            CallEvent::Join { room } => {
+                *self = Self {
+                    phase: Media,
+                    room: Some(room),
+                    ..Self::default()
+                };
+            }
+            CallEvent::MediaReady(notice) if self.phase == Media => {
+                self.phase = Joining;
+                self.problem = notice;
+            }
+            CallEvent::Failed(problem) => {
+                self.phase = Error;
+                self.problem = Some(problem);
+                self.signaling_up = false;
+            }
+            CallEvent::SignalingUp if self.phase.in_room() => {
+                self.signaling_up = true;
+                if matches!(self.problem, Some(Problem::SignalingUnreachable(_)))
+                    || self.problem == Some(Problem::SignalingLostInCall)
+                {
+                    self.problem = None;
+                }
+                if self.phase == Reconnecting {
+                    self.phase = Joining;
+                }
+            }
+            CallEvent::SignalingDown { retry_in_s } if self.phase.in_room() => {
+                self.signaling_up = false;
+                if self.phase == Connected {
+                    // Media is peer to peer: the call keeps playing while signaling returns.
+                    self.problem = Some(Problem::SignalingLostInCall);
+                } else {
+                    self.phase = Reconnecting;
+                    self.problem = Some(Problem::SignalingUnreachable(retry_in_s));
+                }
+            }
+            CallEvent::OfferReceived if matches!(self.phase, Waiting | PeerLeft | Joining) => {
+                self.phase = Connecting;
+                self.role.get_or_insert(Role::Polite);
+                if self.problem == Some(Problem::PeerLost) {
+                    self.problem = None;
+                }
+            }
+            CallEvent::PeerConnected
+                if matches!(self.phase, Connecting | Reconnecting | Waiting | PeerLeft) =>
+            {
+                self.phase = Phase::Connected;
+                if matches!(
+                    self.problem,
+                    Some(Problem::PeerLost | Problem::SignalingUnreachable(_))
+                ) {
+                    self.problem = if self.signaling_up {
+                        None
+                    } else {
+                        Some(Problem::SignalingLostInCall)
+                    };
+                }
+            }
+            CallEvent::PeerInterrupted if self.phase == Connected => {
+                self.phase = Reconnecting;
+            }
+            CallEvent::PeerGone { lost } if self.phase.in_room() => {
+                self.phase = PeerLeft;
+                self.peer_name = None;
+                self.role = Some(Role::Polite);
+                if lost {
+                    self.problem = Some(Problem::PeerLost);
+                }
+            }
+            CallEvent::RoomFull if self.phase.in_room() => {
+                self.phase = RoomFull;
+                let room = self.room.clone().unwrap_or_default();
+                self.problem = Some(Problem::RoomFull(room));
+                self.signaling_up = false;
+            }
+            CallEvent::HangUp => {
+                *self = Self::default();
+            }
+            _ => {}
+        }
+    }
+
+    /// The room answered `all_users` with the names of the others. Decides whether to offer,
+    /// records the role and the other person's name.
+    pub fn joined(&mut self, others: &[String], call_is_up: bool) -> JoinAction {
+        if !self.phase.in_room() {
+            return JoinAction::Wait;
+        }
+        if call_is_up && !others.is_empty() {
+            // Rejoined after a signaling blip with the call still up: nothing to renegotiate.
+            if self.phase == Phase::Joining {
+                self.phase = Phase::Connected;
+            }
+            if let Some(name) = others.first().filter(|n| !n.is_empty()) {
+                self.peer_name = Some(name.clone());
+            }
+            return JoinAction::KeepCall;
+        }
+        match others.first() {
+            Some(name) => {
+                self.peer_name = (!name.is_empty()).then(|| name.clone());
+                self.role = Some(Role::Impolite);
+                self.phase = Phase::Connecting;
+                JoinAction::Offer
+            }
+            None => {
+                self.role = Some(Role::Polite);
+                if self.phase != Phase::PeerLeft {
+                    self.phase = Phase::Waiting;
+                }
+                JoinAction::Wait
+            }
+        }
+    }
+
+    /// The status line in words.
+    pub fn status_text(&self) -> String {
+        let room = self.room.as_deref().unwrap_or("");
+        let who = self.peer_name.as_deref().unwrap_or("the other person");
+        match self.phase {
+            Phase::Idle => "Not in a call. Pick a room to start one.".to_owned(),
+            Phase::Media => "Starting your camera and microphone…".to_owned(),
+            Phase::Joining => format!("Joining room {room}…"),
+            Phase::Waiting => {
+                format!("Waiting for someone to join room {room}. Share the link to invite them.")
+            }
+            Phase::Connecting => format!("Connecting to {who}…"),
+            Phase::Connected => format!("In a call with {who}."),
+            Phase::Reconnecting => "Connection interrupted. Reconnecting…".to_owned(),
+            Phase::PeerLeft => {
+                "The other person left. Waiting for someone to join again…".to_owned()
+            }
+            Phase::RoomFull => format!("Room {room} is full."),
+            Phase::Error => "The call could not continue.".to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn joined_call() -> Call {
+        let mut c = Call::new();
+        c.apply(CallEvent::Join { room: "r1".into() });
+        c.apply(CallEvent::MediaReady(None));
+        c.apply(CallEvent::SignalingUp);
+        c
+    }
+
+    #[test]
+    fn first_in_room_waits_then_answers() {
+        let mut c = joined_call();
+        assert_eq!(c.phase(), Phase::Joining);
+        assert_eq!(c.joined(&[], false), JoinAction::Wait);
+        assert_eq!(c.phase(), Phase::Waiting);
+        assert_eq!(c.role(), Some(Role::Polite));
+        c.apply(CallEvent::OfferReceived);
+        assert_eq!(c.phase(), Phase::Connecting);
+        c.apply(CallEvent::PeerConnected);
+        assert_eq!(c.phase(), Phase::Connected);
+        assert_eq!(c.phase().as_str(), "connected");
+    }
+
+    #[test]
+    fn second_in_room_offers_and_knows_the_name() {
+        let mut c = joined_call();
+        assert_eq!(c.joined(&["ann".into()], false), JoinAction::Offer);
+        assert_eq!(c.role(), Some(Role::Impolite));
+        assert_eq!(c.peer_name(), Some("ann"));
+        assert_eq!(c.status_text(), "Connecting to ann…");
+    }
+
+    #[test]
+    fn signaling_loss_keeps_an_established_call() {
+        let mut c = joined_call();
+        c.joined(&["ann".into()], false);
+        c.apply(CallEvent::PeerConnected);
+        c.apply(CallEvent::SignalingDown { retry_in_s: 1 });
+        assert_eq!(c.phase(), Phase::Connected);
+        assert_eq!(c.problem(), Some(&Problem::SignalingLostInCall));
+        c.apply(CallEvent::SignalingUp);
+        assert_eq!(c.problem(), None);
+        assert_eq!(c.joined(&["ann".into()], true), JoinAction::KeepCall);
+        assert_eq!(c.phase(), Phase::Connected);
+    }
+
+    #[test]
+    fn signaling_loss_before_the_call_reconnects_and_rejoins() {
+        let mut c = joined_call();
+        c.joined(&[], false);
+        c.apply(CallEvent::SignalingDown { retry_in_s: 2 });
+        assert_eq!(c.phase(), Phase::Reconnecting);
+        assert_eq!(c.problem(), Some(&Problem::SignalingUnreachable(2)));
+        c.apply(CallEvent::SignalingUp);
+        assert_eq!(c.phase(), Phase::Joining);
+        assert_eq!(c.joined(&["bob".into()], false), JoinAction::Offer);
+    }
+
+    #[test]
+    fn peer_leaving_and_a_new_joiner() {
+        let mut c = joined_call();
+        c.joined(&["ann".into()], false);
+        c.apply(CallEvent::PeerConnected);
+        c.apply(CallEvent::PeerInterrupted);
+        assert_eq!(c.phase(), Phase::Reconnecting);
+        c.apply(CallEvent::PeerGone { lost: true });
+        assert_eq!(c.phase(), Phase::PeerLeft);
+        assert_eq!(c.phase().as_str(), "peer-left");
+        assert_eq!(c.problem(), Some(&Problem::PeerLost));
+        assert_eq!(c.peer_name(), None);
+        // After a peer left we are the one already in the room: polite, answering.
+        assert_eq!(c.role(), Some(Role::Polite));
+        c.apply(CallEvent::OfferReceived);
+        assert_eq!(c.phase(), Phase::Connecting);
+        assert_eq!(c.problem(), None);
+    }
+
+    #[test]
+    fn room_full_and_errors() {
+        let mut c = joined_call();
+        c.apply(CallEvent::RoomFull);
+        assert_eq!(c.phase(), Phase::RoomFull);
+        assert!(
+            c.problem()
+                .unwrap()
+                .to_string()
+                .contains("Pick another room")
+        );
+        // Late events after the room was refused change nothing.
+        c.apply(CallEvent::OfferReceived);
+        c.apply(CallEvent::PeerConnected);
+        assert_eq!(c.phase(), Phase::RoomFull);
+
+        let mut c = Call::new();
+        c.apply(CallEvent::Join { room: "r".into() });
+        c.apply(CallEvent::Failed(Problem::PermissionDenied));
+        assert_eq!(c.phase(), Phase::Error);
+        assert!(c.problem().unwrap().is_fatal());
+        assert!(c.problem().unwrap().to_string().contains("Allow"));
+        c.apply(CallEvent::HangUp);
+        assert_eq!(c, Call::new());
+    }
+
+    #[test]
+    fn degraded_media_is_a_notice() {
+        let mut c = Call::new();
+        c.apply(CallEvent::Join { room: "r".into() });
+        c.apply(CallEvent::MediaReady(Some(Problem::NoCamera)));
+        assert_eq!(c.phase(), Phase::Joining);
+        assert!(!c.problem().unwrap().is_fatal());
+    }
+
+    #[test]
+    fn insecure_context_says_how() {
+        let p = Problem::InsecureContext(Some("https://example.org/?room=a".into()));
+        assert!(p.to_string().contains("https://example.org/?room=a"));
+        assert!(
+            Problem::InsecureContext(None)
+                .to_string()
+                .contains("localhost")
+        );
+    }
+}

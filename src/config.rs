@@ -1,0 +1,303 @@
+//! The URL contract and the ICE configuration.
+//!
+//! `?room=` joins that room at once, `?name=` is the display name (sent as the seed's `email`),
+//! `?server=` overrides the signaling origin, `?ice=none` disables ICE servers; otherwise the ICE
+//! servers come from `config.json` beside index.html, and without it the seed's STUN server.
+//! Parsing is plain Rust (tested natively); only [`load_ice_servers`] touches the browser.
+
+use duet_protocol::endpoint::websocket_url;
+use duet_protocol::signaling::validate_room;
+use serde::{Deserialize, Serialize};
+
+/// The seed's STUN server, used when no config.json is served.
+pub const SEED_STUN: &str = "stun:stun.l.google.com:19302";
+
+/// Why the page's URL or config could not be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConfigError {
+    /// `?server=` is not an http(s)/ws(s) URL.
+    #[error("bad server URL: {0}")]
+    Server(String),
+    /// config.json is not the expected JSON.
+    #[error("bad config.json: {0}")]
+    ConfigJson(String),
+}
+
+/// Where ICE servers come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IceSource {
+    /// config.json beside index.html, falling back to [`SEED_STUN`].
+    ConfigJson,
+    /// `?ice=none`: host candidates only (tests, LANs).
+    None,
+}
+
+/// Everything the page's URL says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The room to join at once (valid names only).
+    pub room: Option<String>,
+    /// The user's display name.
+    pub name: String,
+    /// The signaling server's origin (http(s)://host[:port]).
+    pub server: String,
+    /// The WebSocket URL derived from `server`.
+    pub signaling_url: String,
+    /// Where ICE servers come from.
+    pub ice: IceSource,
+    /// The URL's room was present but invalid.
+    pub bad_room: bool,
+}
+
+impl Settings {
+    /// Reads the URL's query (with or without the leading `?`), with `origin` (the page's own,
+    /// e.g. `http://localhost:8080`) as the default signaling server.
+    pub fn from_query(query: &str, origin: &str) -> Result<Self, ConfigError> {
+        let pairs = parse_query(query);
+        let get = |key: &str| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == key)
+                .map(|(_, v)| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+        let raw_room = get("room");
+        let room = raw_room.clone().filter(|r| validate_room(r).is_ok());
+        let server = get("server").unwrap_or_else(|| origin.to_owned());
+        let signaling_url =
+            websocket_url(&server).map_err(|e| ConfigError::Server(e.to_string()))?;
+        let ice = match get("ice").as_deref() {
+            Some("none") => IceSource::None,
+            _ => IceSource::ConfigJson,
+        };
+        let name: String = get("name").unwrap_or_default().chars().take(64).collect();
+        Ok(Self {
+            bad_room: raw_room.is_some() && room.is_none(),
+            room,
+            name,
+            server,
+            signaling_url,
+            ice,
+        })
+    }
+}
+
+/// One entry of `iceServers`, as RTCIceServer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IceServer {
+    /// One URL or several.
+    pub urls: Urls,
+    /// TURN user name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    /// TURN credential.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<String>,
+}
+
+/// RTCIceServer.urls is a string or a list of strings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Urls {
+    /// A single URL.
+    One(String),
+    /// Several URLs.
+    Many(Vec<String>),
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ConfigJson {
+    #[serde(default)]
+    ice_servers: Vec<IceServer>,
+}
+
+/// The seed's ICE configuration.
+pub fn seed_ice_servers() -> Vec<IceServer> {
+    vec![IceServer {
+        urls: Urls::One(SEED_STUN.to_owned()),
+        username: None,
+        credential: None,
+    }]
+}
+
+/// Parses config.json (`{"iceServers": [...]}`).
+pub fn parse_config_json(text: &str) -> Result<Vec<IceServer>, ConfigError> {
+    serde_json::from_str::<ConfigJson>(text)
+        .map(|c| c.ice_servers)
+        .map_err(|e| ConfigError::ConfigJson(e.to_string()))
+}
+
+/// Splits a query string into decoded pairs (application/x-www-form-urlencoded).
+pub fn parse_query(query: &str) -> Vec<(String, String)> {
+    query
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
+
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
+                match hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                    Some(b) => {
+                        out.push(b);
+                        i += 2;
+                    }
+                    None => out.push(b'%'),
+                }
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Percent-encodes a query component.
+pub fn encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// Rewrites `query` with `room` and `name` set (other parameters such as `server` and `ice` kept),
+/// for the join form and the copy-link button (which passes `name: None` to drop the name).
+pub fn query_with(query: &str, room: &str, name: Option<&str>) -> String {
+    let mut pairs: Vec<(String, String)> = parse_query(query)
+        .into_iter()
+        .filter(|(k, _)| k != "room" && k != "name")
+        .collect();
+    pairs.insert(0, ("room".to_owned(), room.to_owned()));
+    if let Some(n) = name.filter(|n| !n.is_empty()) {
+        pairs.insert(1, ("name".to_owned(), n.to_owned()));
+    }
+    let body: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect();
+    format!("?{}", body.join("&"))
+}
+
+/// Fetches the ICE servers the settings ask for: none, config.json, or the seed's STUN server when
+/// config.json is absent or unreadable (a static host without one still works).
+pub async fn load_ice_servers(ice: IceSource) -> Vec<IceServer> {
+    match ice {
+        IceSource::None => Vec::new(),
+        IceSource::ConfigJson => match fetch_text("config.json").await {
+            Some(text) => parse_config_json(&text).unwrap_or_else(|e| {
+                web_sys::console::warn_1(&format!("{e}; using the default STUN server").into());
+                seed_ice_servers()
+            }),
+            None => seed_ice_servers(),
+        },
+    }
+}
+
+async fn fetch_text(url: &str) -> Option<String> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let window = web_sys::window()?;
+    let response = JsFuture::from(window.fetch_with_str(url)).await.ok()?;
+    let response: web_sys::Response = response.dyn_into().ok()?;
+    if !response.ok() {
+        return None;
+    }
+    let text = JsFuture::from(response.text().ok()?).await.ok()?;
+    text.as_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_url_contract() {
+        let s = Settings::from_query(
+            "?room=abc&name=Ann%20Lee&server=http://127.0.0.1:9000&ice=none",
+            "http://localhost:8080",
+        )
+        .unwrap();
+        assert_eq!(s.room.as_deref(), Some("abc"));
+        assert_eq!(s.name, "Ann Lee");
+        assert_eq!(
+            s.signaling_url,
+            "ws://127.0.0.1:9000/socket.io/?EIO=3&transport=websocket"
+        );
+        assert_eq!(s.ice, IceSource::None);
+
+        let s = Settings::from_query("", "https://duet.example").unwrap();
+        assert_eq!(s.room, None);
+        assert_eq!(
+            s.signaling_url,
+            "wss://duet.example/socket.io/?EIO=3&transport=websocket"
+        );
+        assert_eq!(s.ice, IceSource::ConfigJson);
+        assert!(!s.bad_room);
+    }
+
+    #[test]
+    fn bad_input_is_an_error_not_a_panic() {
+        let s = Settings::from_query("?room=a%2Fb", "http://x").unwrap();
+        assert_eq!(s.room, None);
+        assert!(s.bad_room);
+        assert!(Settings::from_query("?server=ftp://x", "http://x").is_err());
+        assert_eq!(
+            parse_query("a=%&b=%zz&c=%4"),
+            vec![
+                ("a".into(), "%".into()),
+                ("b".into(), "%zz".into()),
+                ("c".into(), "%4".into())
+            ]
+        );
+        assert_eq!(
+            parse_query("x=%E2%82%AC+1"),
+            vec![("x".into(), "€ 1".into())]
+        );
+    }
+
+    #[test]
+    fn config_json_shapes() {
+        let servers = parse_config_json(
+            r#"{"iceServers":[{"urls":["turn:t.example:3478"],"username":"u","credential":"c"},{"urls":"stun:s.example"}]}"#,
+        )
+        .unwrap();
+        assert_eq!(servers.len(), 2);
+        assert_eq!(servers[1].urls, Urls::One("stun:s.example".into()));
+        assert_eq!(parse_config_json("{}").unwrap(), vec![]);
+        assert!(parse_config_json("nope").is_err());
+        assert_eq!(
+            serde_json::to_string(&seed_ice_servers()).unwrap(),
+            r#"[{"urls":"stun:stun.l.google.com:19302"}]"#
+        );
+    }
+
+    #[test]
+    fn builds_share_links() {
+        assert_eq!(
+            query_with("?server=http://h:1&name=x&room=old", "new", Some("Bo B")),
+            "?room=new&name=Bo%20B&server=http%3A%2F%2Fh%3A1"
+        );
+        assert_eq!(query_with("?name=x", "r", None), "?room=r");
+        let back = Settings::from_query(&query_with("", "r", Some("Bo B")), "http://x").unwrap();
+        assert_eq!(back.name, "Bo B");
+    }
+}

@@ -1,0 +1,387 @@
+//! One RTCPeerConnection and everything hung on it: its event closures, the candidates that
+//! arrived before the remote description, and perfect-negotiation glare handling.
+//!
+//! A [`PeerLink`] reports what happens through a sink as [`PeerEvent`]s tagged with its id, so
+//! a session can ignore late events from a link it already replaced. Closing (or dropping) the
+//! link detaches its handlers, drops its closures and closes the connection; [`live_links`]
+//! counts open links so tests can prove nothing leaks.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use duet_protocol::signaling::{IceCandidate, SdpType, SessionDescription};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    MediaStream, MediaStreamTrack, RtcConfiguration, RtcIceCandidateInit, RtcOfferOptions,
+    RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcRtpSender,
+    RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit,
+    RtcSignalingState, RtcTrackEvent,
+};
+
+use crate::config::IceServer;
+use crate::media::{Kind, LocalMedia, to_js};
+
+thread_local! {
+    static LIVE_LINKS: Cell<usize> = const { Cell::new(0) };
+    static NEXT_ID: Cell<u64> = const { Cell::new(1) };
+}
+
+/// How many peer connections are open.
+pub fn live_links() -> usize {
+    LIVE_LINKS.with(Cell::get)
+}
+
+/// A WebRTC call failed to set up.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PeerError {
+    /// The browser refused an operation (message from its exception).
+    #[error("{op}: {message}")]
+    Browser {
+        /// What was being done.
+        op: &'static str,
+        /// The browser's explanation.
+        message: String,
+    },
+    /// A description or candidate could not be converted.
+    #[error("malformed {0}")]
+    Malformed(&'static str),
+}
+
+fn browser(op: &'static str) -> impl Fn(JsValue) -> PeerError {
+    move |e| PeerError::Browser {
+        op,
+        message: js_sys::Reflect::get(&e, &"message".into())
+            .ok()
+            .and_then(|m| m.as_string())
+            .or_else(|| e.as_string())
+            .unwrap_or_else(|| format!("{e:?}")),
+    }
+}
+
+/// The connection's state, as RTCPeerConnection.connectionState.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    /// new / connecting.
+    Connecting,
+    /// Media flows.
+    Connected,
+    /// Temporarily lost (may recover on its own).
+    Disconnected,
+    /// ICE gave up; needs a restart.
+    Failed,
+    /// Closed locally.
+    Closed,
+}
+
+/// What a link reports.
+#[derive(Debug, Clone)]
+pub enum PeerEvent {
+    /// A local candidate to send to the other side.
+    Candidate(IceCandidate),
+    /// The remote stream (sent again whenever a track is added to it).
+    RemoteStream(MediaStream),
+    /// The connection state changed.
+    State(LinkState),
+}
+
+type Sink = Rc<dyn Fn(u64, PeerEvent)>;
+
+/// One peer connection. See the module documentation.
+pub struct PeerLink {
+    id: u64,
+    pc: RtcPeerConnection,
+    pending: Vec<IceCandidate>,
+    ignoring_offer: bool,
+    remote: MediaStream,
+    closed: bool,
+    _on_candidate: Closure<dyn FnMut(RtcPeerConnectionIceEvent)>,
+    _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
+    _on_state: Closure<dyn FnMut()>,
+}
+
+impl PeerLink {
+    /// Opens a peer connection with these ICE servers, reporting to `sink`.
+    pub fn new(
+        ice: &[IceServer],
+        sink: impl Fn(u64, PeerEvent) + 'static,
+    ) -> Result<Self, PeerError> {
+        let sink: Sink = Rc::new(sink);
+        let id = NEXT_ID.with(|n| {
+            let id = n.get();
+            n.set(id + 1);
+            id
+        });
+        let config = RtcConfiguration::new();
+        config.set_ice_servers(&to_js(&ice));
+        let pc = RtcPeerConnection::new_with_configuration(&config)
+            .map_err(browser("RTCPeerConnection"))?;
+        let remote = MediaStream::new().map_err(browser("MediaStream"))?;
+
+        let s = sink.clone();
+        let on_candidate = Closure::<dyn FnMut(RtcPeerConnectionIceEvent)>::new(
+            move |ev: RtcPeerConnectionIceEvent| {
+                let Some(c) = ev.candidate() else { return };
+                if let Ok(c) = serde_wasm_bindgen::from_value::<IceCandidate>(c.to_json().into())
+                    && !c.candidate.is_empty()
+                {
+                    s(id, PeerEvent::Candidate(c));
+                }
+            },
+        );
+        pc.set_onicecandidate(Some(on_candidate.as_ref().unchecked_ref()));
+
+        let s = sink.clone();
+        let remote_for_track = remote.clone();
+        let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |ev: RtcTrackEvent| {
+            // One stream for the remote video whatever streams the sender declared: tracks of a
+            // replaced kind are swapped so the element never holds a dead track.
+            let track = ev.track();
+            for old in remote_for_track.get_tracks().iter() {
+                let old: MediaStreamTrack = old.unchecked_into();
+                if old.kind() == track.kind() && old.id() != track.id() {
+                    remote_for_track.remove_track(&old);
+                }
+            }
+            remote_for_track.add_track(&track);
+            s(id, PeerEvent::RemoteStream(remote_for_track.clone()));
+        });
+        pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
+
+        let s = sink;
+        let pc_for_state = pc.clone();
+        let on_state = Closure::<dyn FnMut()>::new(move || {
+            let state = match pc_for_state.connection_state() {
+                RtcPeerConnectionState::Connected => LinkState::Connected,
+                RtcPeerConnectionState::Disconnected => LinkState::Disconnected,
+                RtcPeerConnectionState::Failed => LinkState::Failed,
+                RtcPeerConnectionState::Closed => LinkState::Closed,
+                _ => LinkState::Connecting,
+            };
+            s(id, PeerEvent::State(state));
+        });
+        pc.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
+
+        LIVE_LINKS.with(|n| n.set(n.get() + 1));
+        Ok(Self {
+            id,
+            pc,
+            pending: Vec::new(),
+            ignoring_offer: false,
+            remote,
+            closed: false,
+            _on_candidate: on_candidate,
+            _on_track: on_track,
+            _on_state: on_state,
+        })
+    }
+
+    /// This link's id, as its events carry it.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The remote stream (empty until tracks arrive).
+    pub fn remote_stream(&self) -> &MediaStream {
+        &self.remote
+    }
+
+    /// Whether media flows now.
+    pub fn is_connected(&self) -> bool {
+        !self.closed && self.pc.connection_state() == RtcPeerConnectionState::Connected
+    }
+
+    /// Sends the local tracks; for a missing kind (no camera, no microphone) still asks to
+    /// receive it, so a receive-only user sees and hears the other person.
+    pub fn add_local(&self, media: &LocalMedia) {
+        let stream = media.stream();
+        for kind in [Kind::Audio, Kind::Video] {
+            match media.track(kind) {
+                Some(track) => {
+                    self.pc.add_track_0(&track, stream);
+                }
+                None => {
+                    let init = RtcRtpTransceiverInit::new();
+                    init.set_direction(RtcRtpTransceiverDirection::Recvonly);
+                    self.pc
+                        .add_transceiver_with_str_and_init(kind.as_str(), &init);
+                }
+            }
+        }
+    }
+
+    /// Swaps the track a sender sends (new camera or microphone) without renegotiating.
+    pub async fn replace_track(&self, track: &MediaStreamTrack) -> Result<(), PeerError> {
+        for sender in self.pc.get_senders().iter() {
+            let sender: RtcRtpSender = sender.unchecked_into();
+            if sender.track().is_some_and(|t| t.kind() == track.kind()) {
+                JsFuture::from(sender.replace_track(Some(track)))
+                    .await
+                    .map_err(browser("replaceTrack"))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates an offer (with fresh ICE credentials for a restart), sets it locally, returns it.
+    pub async fn make_offer(&self, ice_restart: bool) -> Result<SessionDescription, PeerError> {
+        let options = RtcOfferOptions::new();
+        if ice_restart {
+            options.set_ice_restart(true);
+        }
+        let offer = JsFuture::from(self.pc.create_offer_with_rtc_offer_options(&options))
+            .await
+            .map_err(browser("createOffer"))?;
+        self.set_local(offer).await
+    }
+
+    async fn set_local(&self, desc: JsValue) -> Result<SessionDescription, PeerError> {
+        let desc = description_from_js(&desc)?;
+        JsFuture::from(self.pc.set_local_description(&description_to_js(&desc)))
+            .await
+            .map_err(browser("setLocalDescription"))?;
+        Ok(desc)
+    }
+
+    /// Handles an offer from the other side, perfect-negotiation style: on glare a polite link
+    /// rolls its own offer back, an impolite one ignores the incoming offer (`Ok(None)`).
+    /// Returns the answer to send.
+    pub async fn accept_offer(
+        &mut self,
+        offer: &SessionDescription,
+        polite: bool,
+    ) -> Result<Option<SessionDescription>, PeerError> {
+        let glare = self.pc.signaling_state() != RtcSignalingState::Stable;
+        self.ignoring_offer = glare && !polite;
+        if self.ignoring_offer {
+            return Ok(None);
+        }
+        if glare {
+            let rollback = RtcSessionDescriptionInit::new(RtcSdpType::Rollback);
+            JsFuture::from(self.pc.set_local_description(&rollback))
+                .await
+                .map_err(browser("rollback"))?;
+        }
+        JsFuture::from(self.pc.set_remote_description(&description_to_js(offer)))
+            .await
+            .map_err(browser("setRemoteDescription(offer)"))?;
+        self.flush_candidates().await;
+        let answer = JsFuture::from(self.pc.create_answer())
+            .await
+            .map_err(browser("createAnswer"))?;
+        self.set_local(answer).await.map(Some)
+    }
+
+    /// Applies the answer to our offer. An answer when no offer is pending (a duplicate, or one
+    /// meant for a connection we replaced) is ignored.
+    pub async fn accept_answer(&mut self, answer: &SessionDescription) -> Result<(), PeerError> {
+        if self.pc.signaling_state() != RtcSignalingState::HaveLocalOffer {
+            return Ok(());
+        }
+        JsFuture::from(self.pc.set_remote_description(&description_to_js(answer)))
+            .await
+            .map_err(browser("setRemoteDescription(answer)"))?;
+        self.flush_candidates().await;
+        Ok(())
+    }
+
+    /// Adds a remote candidate, or holds it until the remote description is set.
+    pub async fn add_candidate(&mut self, candidate: IceCandidate) -> Result<(), PeerError> {
+        if candidate.candidate.is_empty() {
+            return Ok(());
+        }
+        if self.pc.remote_description().is_none() {
+            // Bounded: a flood of early candidates cannot grow without limit.
+            if self.pending.len() < 256 {
+                self.pending.push(candidate);
+            }
+            return Ok(());
+        }
+        let result = JsFuture::from(
+            self.pc
+                .add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&candidate_to_js(
+                    &candidate,
+                ))),
+        )
+        .await
+        .map_err(browser("addIceCandidate"));
+        match result {
+            // Candidates for an offer we ignored on glare are expected to fail.
+            Err(_) if self.ignoring_offer => Ok(()),
+            other => other.map(|_| ()),
+        }
+    }
+
+    async fn flush_candidates(&mut self) {
+        for c in std::mem::take(&mut self.pending) {
+            if let Err(e) = JsFuture::from(
+                self.pc
+                    .add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&candidate_to_js(&c))),
+            )
+            .await
+            {
+                web_sys::console::warn_2(&"queued candidate rejected".into(), &e);
+            }
+        }
+    }
+
+    /// Candidates waiting for the remote description.
+    pub fn pending_candidates(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// Detaches handlers, closes the connection and stops the remote tracks. Idempotent.
+    pub fn close(&mut self) {
+        if self.closed {
+            return;
+        }
+        self.closed = true;
+        self.pc.set_onicecandidate(None);
+        self.pc.set_ontrack(None);
+        self.pc.set_onconnectionstatechange(None);
+        self.pc.close();
+        for t in self.remote.get_tracks().iter() {
+            let t: MediaStreamTrack = t.unchecked_into();
+            self.remote.remove_track(&t);
+            t.stop();
+        }
+        LIVE_LINKS.with(|n| n.set(n.get().saturating_sub(1)));
+    }
+}
+
+impl Drop for PeerLink {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// A JS description (RTCSessionDescription or the init dictionary createOffer resolves to) as
+/// duet-protocol's type.
+fn description_from_js(desc: &JsValue) -> Result<SessionDescription, PeerError> {
+    // RTCSessionDescription keeps its fields on the prototype; toJSON gives a plain object.
+    let plain = match js_sys::Reflect::get(desc, &"toJSON".into()) {
+        Ok(f) if f.is_function() => f
+            .unchecked_ref::<js_sys::Function>()
+            .call0(desc)
+            .unwrap_or_else(|_| desc.clone()),
+        _ => desc.clone(),
+    };
+    serde_wasm_bindgen::from_value(plain).map_err(|_| PeerError::Malformed("session description"))
+}
+
+fn description_to_js(desc: &SessionDescription) -> RtcSessionDescriptionInit {
+    let kind = match desc.kind {
+        SdpType::Offer => RtcSdpType::Offer,
+        SdpType::Answer => RtcSdpType::Answer,
+        SdpType::Pranswer => RtcSdpType::Pranswer,
+        SdpType::Rollback => RtcSdpType::Rollback,
+    };
+    let init = RtcSessionDescriptionInit::new(kind);
+    init.set_sdp(&desc.sdp);
+    init
+}
+
+fn candidate_to_js(c: &IceCandidate) -> RtcIceCandidateInit {
+    to_js(c).unchecked_into()
+}

@@ -1,0 +1,273 @@
+//! The signaling connection: duet-protocol's sans-IO [`SocketClient`] driven by a browser
+//! WebSocket and gloo timers. This is the only module that knows the wire; the rest of the app
+//! sends [`ClientMessage`]s and receives [`SignalingEvent`]s.
+//!
+//! Reconnection with backoff and the heartbeat are the protocol crate's; here we only open and
+//! close sockets when it says so, feed it frames and the clock (`performance.now()`), and wake it
+//! at [`SocketClient::poll_timeout`].
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+
+use duet_protocol::client::{ClientConfig, ClientEvent, Command, ConnectError};
+use duet_protocol::{ClientMessage, Frame, ServerMessage, SocketClient};
+use gloo_timers::callback::Timeout;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
+
+/// What the signaling connection reports.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SignalingEvent {
+    /// Connected (first time or after a loss).
+    Connected,
+    /// A typed message from the server.
+    Message(ServerMessage),
+    /// The connection is down; the next attempt starts after `retry_in`.
+    Down {
+        /// Delay before the next attempt.
+        retry_in: Duration,
+    },
+    /// The server refused us or ended the session for good; no retry.
+    Closed(String),
+    /// Something unusable arrived from the server; it was dropped.
+    Garbage(String),
+}
+
+/// The current time for the protocol's deadlines.
+fn now() -> Duration {
+    let ms = web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or_else(js_sys::Date::now);
+    Duration::from_secs_f64(ms.max(0.0) / 1000.0)
+}
+
+struct Socket {
+    ws: WebSocket,
+    _on_open: Closure<dyn FnMut()>,
+    _on_message: Closure<dyn FnMut(MessageEvent)>,
+    _on_close: Closure<dyn FnMut(CloseEvent)>,
+}
+
+impl Socket {
+    fn close(self) {
+        self.ws.set_onopen(None);
+        self.ws.set_onmessage(None);
+        self.ws.set_onclose(None);
+        self.ws.set_onerror(None);
+        let _ = self.ws.close();
+    }
+}
+
+struct Inner {
+    client: SocketClient,
+    url: String,
+    socket: Option<Socket>,
+    timer: Option<Timeout>,
+    sink: Rc<dyn Fn(SignalingEvent)>,
+    /// Set when the sink asked for a reset (see [`SignalingClient`]): stop driving.
+    shut: bool,
+}
+
+/// A live signaling connection. Dropping it (or [`SignalingClient::close`]) disconnects,
+/// closes the WebSocket, cancels its timer and drops its closures.
+pub struct SignalingClient {
+    inner: Rc<RefCell<Inner>>,
+}
+
+impl SignalingClient {
+    /// Connects to `url` (a ws(s)://…/socket.io/?EIO=3&transport=websocket URL) and keeps
+    /// reconnecting with backoff until closed. Events go to `sink`, asynchronously from browser
+    /// callbacks (never from inside a call to this type).
+    pub fn connect(url: &str, sink: impl Fn(SignalingEvent) + 'static) -> Self {
+        let config = ClientConfig {
+            seed: (js_sys::Math::random() * u64::MAX as f64) as u64 | 1,
+            ..ClientConfig::default()
+        };
+        let mut client = SocketClient::new(config);
+        client.connect(now());
+        let inner = Rc::new(RefCell::new(Inner {
+            client,
+            url: url.to_owned(),
+            socket: None,
+            timer: None,
+            sink: Rc::new(sink),
+            shut: false,
+        }));
+        drive(&inner);
+        Self { inner }
+    }
+
+    /// Sends a message now, or when the connection is back. A message that cannot even be
+    /// buffered (the buffer is full during a long outage) is dropped: it would be stale anyway.
+    pub fn send(&self, message: &ClientMessage) {
+        let result = self.inner.borrow_mut().client.emit_message(message);
+        if let Err(e) = result {
+            web_sys::console::warn_1(&format!("signaling: {e}").into());
+        }
+        drive(&self.inner);
+    }
+
+    /// Whether the connection is up.
+    pub fn is_connected(&self) -> bool {
+        self.inner.borrow().client.is_connected()
+    }
+
+    /// Disconnects for good.
+    pub fn close(&self) {
+        self.inner.borrow_mut().client.disconnect();
+        drive(&self.inner);
+        let mut inner = self.inner.borrow_mut();
+        inner.shut = true;
+        inner.timer = None;
+        if let Some(s) = inner.socket.take() {
+            s.close();
+        }
+    }
+}
+
+impl Drop for SignalingClient {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// Runs the client's commands, reports its events and re-arms the timer.
+fn drive(inner_rc: &Rc<RefCell<Inner>>) {
+    let mut events = Vec::new();
+    let sink = {
+        let mut inner = inner_rc.borrow_mut();
+        if inner.shut {
+            return;
+        }
+        while let Some(cmd) = inner.client.poll_command() {
+            match cmd {
+                Command::Open => {
+                    if let Some(old) = inner.socket.take() {
+                        old.close();
+                    }
+                    match open_socket(&inner.url, Rc::downgrade(inner_rc)) {
+                        Ok(s) => inner.socket = Some(s),
+                        Err(_) => {
+                            // A URL the browser refuses outright behaves like a refused connection.
+                            inner.client.handle_close(now());
+                        }
+                    }
+                }
+                Command::Send(frame) => {
+                    if let Some(s) = &inner.socket {
+                        let sent = match &frame {
+                            Frame::Text(t) => s.ws.send_with_str(t),
+                            Frame::Binary(b) => s.ws.send_with_u8_array(b),
+                        };
+                        if sent.is_err() {
+                            web_sys::console::warn_1(&"signaling: send failed".into());
+                        }
+                    }
+                }
+                Command::Close => {
+                    if let Some(s) = inner.socket.take() {
+                        s.close();
+                    }
+                }
+            }
+        }
+        while let Some(ev) = inner.client.poll_event() {
+            if let Some(e) = translate(ev) {
+                events.push(e);
+            }
+        }
+        inner.timer = inner.client.poll_timeout().map(|at| {
+            let wait = at.saturating_sub(now());
+            let weak = Rc::downgrade(inner_rc);
+            Timeout::new(
+                wait.as_millis().min(u32::MAX as u128) as u32 + 1,
+                move || {
+                    if let Some(inner) = weak.upgrade() {
+                        inner.borrow_mut().client.handle_timeout(now());
+                        drive(&inner);
+                    }
+                },
+            )
+        });
+        inner.sink.clone()
+    };
+    for e in events {
+        sink(e);
+    }
+}
+
+fn translate(ev: ClientEvent) -> Option<SignalingEvent> {
+    Some(match ev {
+        ClientEvent::Connected { .. } => SignalingEvent::Connected,
+        ClientEvent::Event { name, args, .. } => match ServerMessage::from_event(&name, &args) {
+            Ok(m) => SignalingEvent::Message(m),
+            Err(e) => SignalingEvent::Garbage(e.to_string()),
+        },
+        ClientEvent::Reconnecting { delay, .. } => SignalingEvent::Down { retry_in: delay },
+        ClientEvent::ConnectError(ConnectError::Refused(v)) => {
+            SignalingEvent::Closed(format!("server refused the connection: {v}"))
+        }
+        ClientEvent::Disconnected(duet_protocol::client::DisconnectReason::ServerDisconnect) => {
+            SignalingEvent::Closed("the server ended the session".to_owned())
+        }
+        ClientEvent::ProtocolError(e) => SignalingEvent::Garbage(e.to_string()),
+        // Transport losses are followed by a Reconnecting event, which carries the delay.
+        ClientEvent::Disconnected(_) | ClientEvent::ConnectError(_) | ClientEvent::Ack { .. } => {
+            return None;
+        }
+    })
+}
+
+fn open_socket(url: &str, weak: Weak<RefCell<Inner>>) -> Result<Socket, JsValue> {
+    let ws = WebSocket::new(url)?;
+    ws.set_binary_type(BinaryType::Arraybuffer);
+
+    let w = weak.clone();
+    let on_open = Closure::<dyn FnMut()>::new(move || {
+        if let Some(inner) = w.upgrade() {
+            inner.borrow_mut().client.handle_open(now());
+            drive(&inner);
+        }
+    });
+    let w = weak.clone();
+    let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        let data = ev.data();
+        let frame = if let Some(text) = data.as_string() {
+            Frame::Text(text)
+        } else if let Ok(buf) = data.dyn_into::<js_sys::ArrayBuffer>() {
+            Frame::Binary(js_sys::Uint8Array::new(&buf).to_vec())
+        } else {
+            return;
+        };
+        if let Some(inner) = w.upgrade() {
+            inner.borrow_mut().client.handle_frame(&frame, now());
+            drive(&inner);
+        }
+    });
+    let w = weak;
+    let on_close = Closure::<dyn FnMut(CloseEvent)>::new(move |_ev: CloseEvent| {
+        if let Some(inner) = w.upgrade() {
+            {
+                let mut i = inner.borrow_mut();
+                // The socket is gone: forget it so its closures drop with it.
+                if let Some(s) = i.socket.take() {
+                    s.close();
+                }
+                i.client.handle_close(now());
+            }
+            drive(&inner);
+        }
+    });
+    ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+    ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+    Ok(Socket {
+        ws,
+        _on_open: on_open,
+        _on_message: on_message,
+        _on_close: on_close,
+    })
+}

@@ -1,0 +1,249 @@
+//! The components: join form, video stage, controls bar, status banner. They read
+//! [`CallView`] signals and send [`UiCommand`]s; they hold no browser callbacks of their own
+//! beyond Leptos's event handlers.
+
+use leptos::html;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{HtmlVideoElement, MediaStream};
+
+use crate::call::Phase;
+use crate::config::Settings;
+use crate::media::{Kind, MediaRequest};
+use crate::session::{self, CallView, Commands, UiCommand};
+
+/// The whole app: starts a session for `settings` and joins `?room=` at once.
+#[component]
+pub fn App(
+    /// What the URL says.
+    settings: Settings,
+    /// Device choice (tests pass impossible constraints to reach the error paths).
+    #[prop(optional)]
+    media_request: Option<MediaRequest>,
+) -> impl IntoView {
+    let view = CallView::new(&settings);
+    let (commands, ui_rx) = Commands::channel();
+    if let Some(room) = settings.room.clone() {
+        commands.send(UiCommand::Join {
+            room,
+            name: settings.name.clone(),
+        });
+    }
+    leptos::task::spawn_local(session::run(
+        settings,
+        media_request.unwrap_or_default(),
+        view,
+        ui_rx,
+    ));
+
+    // Keyboard shortcuts: m (microphone), c (camera), unless typing in a field.
+    let keys = commands.clone();
+    let handle = window_event_listener(leptos::ev::keydown, move |ev| {
+        if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
+            return;
+        }
+        let typing = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"));
+        if typing || !view.call.with_untracked(|c| c.phase().in_room()) {
+            return;
+        }
+        match ev.key().as_str() {
+            "m" | "M" => keys.send(UiCommand::ToggleMic),
+            "c" | "C" => keys.send(UiCommand::ToggleCamera),
+            _ => {}
+        }
+    });
+    on_cleanup(move || handle.remove());
+
+    let show_form = move || {
+        view.call
+            .with(|c| matches!(c.phase(), Phase::Idle | Phase::RoomFull | Phase::Error))
+    };
+    let form_commands = commands.clone();
+    view! {
+        <main class="duet" data-phase=move || view.call.with(|c| c.phase().as_str())>
+            <header class="topbar">
+                <h1 class="brand">"Duet"</h1>
+                <StatusBanner view=view />
+            </header>
+            <Show when=show_form>
+                <JoinForm view=view commands=form_commands.clone() />
+            </Show>
+            <VideoStage view=view />
+            <Controls view=view commands=commands.clone() />
+        </main>
+    }
+}
+
+/// `#callstatus` with `data-state`, the status in words, and any error or notice with what to do.
+#[component]
+pub fn StatusBanner(view: CallView) -> impl IntoView {
+    let state = move || view.call.with(|c| c.phase().as_str());
+    let text = move || view.call.with(|c| c.status_text());
+    let problem = move || {
+        view.call
+            .with(|c| c.problem().map(|p| (p.to_string(), p.is_fatal())))
+    };
+    view! {
+        <div class="status">
+            <p id="callstatus" data-state=state role="status" aria-live="polite">{text}</p>
+            {move || problem().map(|(msg, fatal)| view! {
+                <p id="callproblem" class=if fatal { "problem fatal" } else { "problem notice" }
+                    role=if fatal { "alert" } else { "status" }>{msg}</p>
+            })}
+            {move || view.flash.get().map(|m| view! { <p id="flash" class="flash" role="status">{m}</p> })}
+        </div>
+    }
+}
+
+/// Asks for a room and a name; also the way to pick another room after `room_full`.
+#[component]
+pub fn JoinForm(view: CallView, commands: Commands) -> impl IntoView {
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let room = view.room_input.get_untracked().trim().to_owned();
+        let name = view.name_input.get_untracked().trim().to_owned();
+        commands.send(UiCommand::Join { room, name });
+    };
+    let again = move || view.call.with(|c| c.phase() != Phase::Idle);
+    view! {
+        <form id="joinform" class="join" on:submit=submit>
+            <label for="room">"Room"</label>
+            <input id="room" name="room" required maxlength="64" pattern="[A-Za-z0-9._\\-]+"
+                autocomplete="off" placeholder="e.g. team-standup"
+                prop:value=move || view.room_input.get()
+                on:input=move |ev| view.room_input.set(event_target_value(&ev)) />
+            <label for="name">"Your name"</label>
+            <input id="name" name="name" maxlength="64" autocomplete="name" placeholder="optional"
+                prop:value=move || view.name_input.get()
+                on:input=move |ev| view.name_input.set(event_target_value(&ev)) />
+            <button id="join" type="submit">{move || if again() { "Join again" } else { "Join" }}</button>
+        </form>
+    }
+}
+
+fn attach(video: &HtmlVideoElement, stream: Option<&MediaStream>) {
+    let current = video.src_object().map(|s| s.id());
+    if current == stream.map(|s| s.id()) && stream.is_some() {
+        return; // Re-assigning the same stream would restart playback.
+    }
+    video.set_src_object(stream);
+    if stream.is_some() {
+        // autoplay may be refused (no user gesture yet); muted playback is always allowed.
+        let v = video.clone();
+        let play = video.play();
+        if let Ok(p) = play {
+            let retry = wasm_bindgen::closure::Closure::once(move |_: wasm_bindgen::JsValue| {
+                v.set_muted(true);
+                let _ = v.play();
+            });
+            let _ = p.catch(&retry);
+            retry.forget();
+        }
+    }
+}
+
+/// The remote video large, the local one as picture-in-picture.
+#[component]
+pub fn VideoStage(view: CallView) -> impl IntoView {
+    let local: NodeRef<html::Video> = NodeRef::new();
+    let remote: NodeRef<html::Video> = NodeRef::new();
+    Effect::new(move |_| {
+        let stream = view.local_stream.get();
+        if let Some(v) = local.get() {
+            v.set_muted(true);
+            attach(&v, stream.as_ref());
+        }
+    });
+    Effect::new(move |_| {
+        let stream = view.remote_stream.get();
+        if let Some(v) = remote.get() {
+            attach(&v, stream.as_ref());
+        }
+    });
+    let peer = move || {
+        view.call.with(|c| match c.phase() {
+            Phase::Connecting | Phase::Connected | Phase::Reconnecting => {
+                Some(c.peer_name().unwrap_or("Guest").to_owned())
+            }
+            _ => None,
+        })
+    };
+    let cam_off = move || !view.cam_on.get() || !view.has_cam.get();
+    view! {
+        <section class="stage" aria-label="Video">
+            <div class="remote">
+                <video id="remotevideo" node_ref=remote autoplay playsinline></video>
+                {move || peer().map(|n| view! { <span id="peername" class="name">{n}</span> })}
+            </div>
+            <div class="local" class:off=cam_off>
+                <video id="localvideo" node_ref=local muted autoplay playsinline prop:muted=true></video>
+                <span class="name">"You"</span>
+            </div>
+        </section>
+    }
+}
+
+/// Mute, camera, device pickers, copy link, hang up.
+#[component]
+pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
+    let in_room = move || view.call.with(|c| c.phase().in_room());
+    let c1 = commands.clone();
+    let c2 = commands.clone();
+    let c3 = commands.clone();
+    let c4 = commands.clone();
+    let c5 = commands.clone();
+    let c6 = commands;
+    let options = move |kind: Kind| {
+        view.devices
+            .get()
+            .into_iter()
+            .filter(|d| d.kind == kind)
+            .map(|d| view! { <option value=d.id.clone()>{d.label.clone()}</option> })
+            .collect_view()
+    };
+    view! {
+        <nav class="controls" aria-label="Call controls" class:hidden=move || !in_room()>
+            <button id="mic" type="button"
+                aria-pressed=move || (!view.mic_on.get()).to_string()
+                aria-label=move || if view.mic_on.get() { "Mute microphone (m)" } else { "Unmute microphone (m)" }
+                title="Microphone (m)"
+                disabled=move || !view.has_mic.get()
+                class:off=move || !view.mic_on.get()
+                on:click=move |_| c1.send(UiCommand::ToggleMic)>
+                {move || if view.mic_on.get() { "Mute" } else { "Unmute" }}
+            </button>
+            <button id="camera" type="button"
+                aria-pressed=move || (!view.cam_on.get()).to_string()
+                aria-label=move || if view.cam_on.get() { "Turn camera off (c)" } else { "Turn camera on (c)" }
+                title="Camera (c)"
+                disabled=move || !view.has_cam.get()
+                class:off=move || !view.cam_on.get()
+                on:click=move |_| c2.send(UiCommand::ToggleCamera)>
+                {move || if view.cam_on.get() { "Camera off" } else { "Camera on" }}
+            </button>
+            <label class="picker">
+                <span>"Camera"</span>
+                <select id="camera-select" aria-label="Camera"
+                    prop:value=move || view.camera_id.get().unwrap_or_default()
+                    on:change=move |ev| c3.send(UiCommand::SelectDevice { kind: Kind::Video, id: event_target_value(&ev) })>
+                    {move || options(Kind::Video)}
+                </select>
+            </label>
+            <label class="picker">
+                <span>"Microphone"</span>
+                <select id="mic-select" aria-label="Microphone"
+                    prop:value=move || view.mic_id.get().unwrap_or_default()
+                    on:change=move |ev| c4.send(UiCommand::SelectDevice { kind: Kind::Audio, id: event_target_value(&ev) })>
+                    {move || options(Kind::Audio)}
+                </select>
+            </label>
+            <button id="copylink" type="button" aria-label="Copy the room link"
+                on:click=move |_| c5.send(UiCommand::CopyLink)>"Copy link"</button>
+            <button id="hangup" type="button" class="danger" aria-label="Hang up"
+                on:click=move |_| c6.send(UiCommand::HangUp)>"Hang up"</button>
+        </nav>
+    }
+}
