@@ -61,8 +61,12 @@ pub struct Config {
 
     /// ICE server URL for the browser (stun:, turn: or turns:). Repeat for several. Default:
     /// the original design's public STUN server.
-    #[arg(long = "ice-server", env = "DUET_ICE_SERVERS", value_delimiter = ',',
-          default_value = "stun:stun.l.google.com:19302")]
+    #[arg(
+        long = "ice-server",
+        env = "DUET_ICE_SERVERS",
+        value_delimiter = ',',
+        default_value = "stun:stun.l.google.com:19302"
+    )]
     pub ice_servers: Vec<String>,
 
     /// Username for the turn:/turns: ICE servers.
@@ -74,7 +78,12 @@ pub struct Config {
     pub turn_credential: Option<String>,
 
     /// PEM certificate chain for HTTPS (with --tls-key).
-    #[arg(long, env = "DUET_TLS_CERT", requires = "tls_key", conflicts_with = "self_signed")]
+    #[arg(
+        long,
+        env = "DUET_TLS_CERT",
+        requires = "tls_key",
+        conflicts_with = "self_signed"
+    )]
     pub tls_cert: Option<PathBuf>,
 
     /// PEM private key for HTTPS (with --tls-cert).
@@ -90,7 +99,11 @@ pub struct Config {
     /// Origin allowed to open the signaling socket, e.g. https://duet.example. Repeatable.
     /// Same-origin and localhost pages are always allowed; requests without an Origin header
     /// (non-browser clients) too.
-    #[arg(long = "allowed-origin", env = "DUET_ALLOWED_ORIGINS", value_delimiter = ',')]
+    #[arg(
+        long = "allowed-origin",
+        env = "DUET_ALLOWED_ORIGINS",
+        value_delimiter = ','
+    )]
     pub allowed_origins: Vec<String>,
 }
 

@@ -167,7 +167,9 @@ pub async fn serve(config: Config, listener: TcpListener) -> Result<RunningServe
     // the accept loop started (or reports that it died).
     if handle.listening().await.is_none() {
         return match task.await? {
-            Ok(()) => Err(ServeError::Io(std::io::Error::other("server stopped at start"))),
+            Ok(()) => Err(ServeError::Io(std::io::Error::other(
+                "server stopped at start",
+            ))),
             Err(e) => Err(e.into()),
         };
     }
@@ -231,7 +233,10 @@ async fn metrics(State(state): State<AppState>) -> Response {
         members: sig.rooms.member_count(),
     });
     (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
         body,
     )
         .into_response()
@@ -251,16 +256,20 @@ async fn socket_gate(State(state): State<AppState>, req: Request, next: Next) ->
     if !req.uri().path().starts_with(SOCKET_PATH) {
         return next.run(req).await;
     }
-    let origin_allowed = {
-        let header_str = |name| req.headers().get(name).and_then(|v| v.to_str().ok());
-        let origin = header_str(header::ORIGIN);
-        let allowed = state.origins.allows(origin, header_str(header::HOST));
-        if !allowed {
-            tracing::warn!(origin, "signaling socket refused: origin not allowed");
-        }
-        allowed
+    // Headers are read into owned values: a borrow of the request (its body is not Sync)
+    // held across the await below would make this future !Send.
+    let (origin, host) = {
+        let headers = req.headers();
+        let get = |name| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        (get(header::ORIGIN), get(header::HOST))
     };
-    if !origin_allowed {
+    if !state.origins.allows(origin.as_deref(), host.as_deref()) {
+        tracing::warn!(origin, "signaling socket refused: origin not allowed");
         state.signaling.metrics.rejection("origin");
         return (StatusCode::FORBIDDEN, "origin not allowed\n").into_response();
     }
@@ -275,7 +284,19 @@ async fn socket_gate(State(state): State<AppState>, req: Request, next: Next) ->
         tracing::warn!("signaling socket refused: too many connections");
         return (StatusCode::SERVICE_UNAVAILABLE, "too many connections\n").into_response();
     }
-    next.run(req).await
+    let mut res = next.run(req).await;
+    // Polling from an allowed page on another origin is a credentialed cross-origin XHR (as
+    // socket.io 2.x sends it): it needs the origin echoed back, like socket.io 2.3.0 does.
+    if let Some(value) = origin.and_then(|o| http::HeaderValue::from_str(&o).ok()) {
+        let h = res.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, value);
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            http::HeaderValue::from_static("true"),
+        );
+        h.append(header::VARY, http::HeaderValue::from_static("origin"));
+    }
+    res
 }
 
 /// The addresses a listener on `ip` can be reached at: every interface address when `ip` is

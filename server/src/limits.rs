@@ -1,8 +1,8 @@
 //! Bounds on what one client can cost: relayed events per second, simultaneous connections,
 //! and how often its rejected input may be logged.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// A token bucket: `burst` tokens, refilled at `rate` per second. Kept per connection so one

@@ -69,7 +69,10 @@ impl Metrics {
     pub fn render(&self, gauges: Gauges) -> String {
         let mut out = String::new();
         let mut scalar = |name: &str, kind: &str, help: &str, value: u64| {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
+            let _ = writeln!(
+                out,
+                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
+            );
         };
         scalar(
             "duet_connections",

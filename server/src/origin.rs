@@ -33,7 +33,7 @@ impl OriginPolicy {
         if is_localhost(authority) {
             return true;
         }
-        self.allowed.iter().any(|a| *a == origin)
+        self.allowed.contains(&origin)
     }
 }
 

@@ -72,7 +72,10 @@ impl Signaling {
             // The HTTP layer refuses handshakes when full; this catches the ones that raced.
             self.metrics.rejection("server_full");
             tracing::warn!(sid = %socket.id, "too many connections, closing");
-            send(&socket, &error_message("server_full", "too many connections"));
+            send(
+                &socket,
+                &error_message("server_full", "too many connections"),
+            );
             let _ = socket.disconnect();
             return;
         };

@@ -167,7 +167,11 @@ fn status(code: StatusCode) -> Response {
 }
 
 /// Adds the security headers to every response.
-pub async fn security_headers(State(site): State<StaticSite>, req: Request, next: Next) -> Response {
+pub async fn security_headers(
+    State(site): State<StaticSite>,
+    req: Request,
+    next: Next,
+) -> Response {
     let host = req
         .headers()
         .get(header::HOST)

@@ -88,10 +88,16 @@ async fn serves_the_app_with_types_compression_caching_fallback_and_csp() {
     assert_eq!(header(&index, "cache-control"), "no-cache");
     let csp = header(&index, "content-security-policy").to_owned();
     let boot_hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(INLINE_BOOT));
-    assert!(csp.contains("script-src 'self' 'wasm-unsafe-eval'"), "{csp}");
+    assert!(
+        csp.contains("script-src 'self' 'wasm-unsafe-eval'"),
+        "{csp}"
+    );
     assert!(csp.contains(&format!("'sha256-{boot_hash}'")), "{csp}");
     let host = server.local_addr().to_string();
-    assert!(csp.contains(&format!("connect-src 'self' ws://{host} wss://{host}")), "{csp}");
+    assert!(
+        csp.contains(&format!("connect-src 'self' ws://{host} wss://{host}")),
+        "{csp}"
+    );
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert_eq!(header(&index, "x-content-type-options"), "nosniff");
     assert!(header(&index, "permissions-policy").contains("camera=(self)"));
@@ -102,7 +108,11 @@ async fn serves_the_app_with_types_compression_caching_fallback_and_csp() {
     assert_eq!(route.status(), 200);
     assert_eq!(header(&route, "cache-control"), "no-cache");
     assert_eq!(route.text().await.unwrap(), index_body);
-    let missing = http.get(url("/missing-0123456789abcdef.js")).send().await.unwrap();
+    let missing = http
+        .get(url("/missing-0123456789abcdef.js"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(missing.status(), 404);
     assert_eq!(header(&missing, "cache-control"), "no-cache");
     // Unhashed files are revalidated.
@@ -204,7 +214,10 @@ async fn healthz_and_metrics() {
         "duet_relays_total{event=\"offer\"} 1",
         "duet_rejections_total{reason=\"bad_room\"} 1",
     ] {
-        assert!(text.lines().any(|l| l == line), "missing {line:?} in\n{text}");
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
     }
     server.shutdown().await.unwrap();
 }
@@ -212,9 +225,17 @@ async fn healthz_and_metrics() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn self_signed_answers_over_https() {
     let dir = dist();
-    let server = start(&["--self-signed", "--static-dir", dir.path().to_str().unwrap()]).await;
+    let server = start(&[
+        "--self-signed",
+        "--static-dir",
+        dir.path().to_str().unwrap(),
+    ])
+    .await;
     assert!(server.base_url().starts_with("https://"));
-    let pem = server.self_signed_certificate().expect("a certificate").to_owned();
+    let pem = server
+        .self_signed_certificate()
+        .expect("a certificate")
+        .to_owned();
     // Verified against the generated certificate, for the name it was made for.
     let http = http_client(Some(&pem));
     let url = format!("https://localhost:{}/healthz", server.local_addr().port());
@@ -261,8 +282,16 @@ async fn socket_origin_allow_list() {
     let server = start(&["--allowed-origin", "https://duet.example"]).await;
     let same = format!("http://{}", server.local_addr());
     assert!(ws_with_origin(&server, &same).await.is_ok());
-    assert!(ws_with_origin(&server, "http://localhost:3000").await.is_ok());
-    assert!(ws_with_origin(&server, "https://duet.example").await.is_ok());
+    assert!(
+        ws_with_origin(&server, "http://localhost:3000")
+            .await
+            .is_ok()
+    );
+    assert!(
+        ws_with_origin(&server, "https://duet.example")
+            .await
+            .is_ok()
+    );
     let refused = ws_with_origin(&server, "https://evil.example").await;
     assert_eq!(http_status(refused.unwrap_err()), 403);
     // Polling too.
@@ -277,6 +306,22 @@ async fn socket_origin_allow_list() {
         .unwrap();
     assert_eq!(res.status(), 403);
     assert_eq!(server.metrics().rejections("origin"), 2);
+    // An allowed page on another origin can poll: its origin is echoed for the XHR.
+    let res = http_client(None)
+        .get(format!(
+            "{}/socket.io/?EIO=3&transport=polling",
+            server.base_url()
+        ))
+        .header("origin", "https://duet.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        header(&res, "access-control-allow-origin"),
+        "https://duet.example"
+    );
+    assert_eq!(header(&res, "access-control-allow-credentials"), "true");
     server.shutdown().await.unwrap();
 }
 

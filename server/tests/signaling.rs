@@ -90,7 +90,11 @@ async fn third_joiner_gets_room_full_and_capacity_is_configurable() {
     b.join_expect_users("r").await;
     c.join("r").await;
     let (name, args) = c.next_event().await;
-    assert_eq!((name.as_str(), args.len()), ("room_full", 0), "no arguments, as the seed");
+    assert_eq!(
+        (name.as_str(), args.len()),
+        ("room_full", 0),
+        "no arguments, as the seed"
+    );
     // The refused joiner is in no room: its relays go nowhere.
     c.emit("offer", vec![sdp("offer", "c")]).await;
     assert_eq!(c.expect("error").await["code"], "not_in_room");
@@ -202,10 +206,22 @@ fn malformed_corpus() -> Vec<(&'static str, Message, Option<&'static str>)> {
         ("stray upgrade", t("5"), None),
         ("noop", t("6"), None),
         ("bad base64", t("b4!!!"), None),
-        ("binary garbage", Message::binary(vec![0xff, 0x00, 0x13]), None),
+        (
+            "binary garbage",
+            Message::binary(vec![0xff, 0x00, 0x13]),
+            None,
+        ),
         ("empty binary", Message::binary(Vec::<u8>::new()), None),
-        ("binary message without a binary event", Message::binary(vec![4, 1, 2, 3]), None),
-        ("invalid utf-8 in binary", Message::binary(vec![4, 0xc3, 0x28]), None),
+        (
+            "binary message without a binary event",
+            Message::binary(vec![4, 1, 2, 3]),
+            None,
+        ),
+        (
+            "invalid utf-8 in binary",
+            Message::binary(vec![4, 0xc3, 0x28]),
+            None,
+        ),
         // Socket.IO level.
         ("unknown sio type", t("49"), None),
         ("letter sio type", t("4x"), None),
@@ -216,33 +232,117 @@ fn malformed_corpus() -> Vec<(&'static str, Message, Option<&'static str>)> {
         ("numeric event name", t("42[1]"), None),
         ("null event name", t("42[null]"), None),
         ("half an event", t("42[\"join_room\""), None),
-        ("binary event never completed", t("451-[\"offer\",{\"_placeholder\":true,\"num\":0}]"), None),
+        (
+            "binary event never completed",
+            t("451-[\"offer\",{\"_placeholder\":true,\"num\":0}]"),
+            None,
+        ),
         ("bad attachment count", t("45x-[\"offer\"]"), None),
         ("huge attachment count", t("4599999999-[\"offer\"]"), None),
         ("unknown namespace", t("40/nope,"), None),
-        ("event to unknown namespace", t("42/nope,[\"offer\",{}]"), None),
+        (
+            "event to unknown namespace",
+            t("42/nope,[\"offer\",{}]"),
+            None,
+        ),
         ("ack without id", t("43"), None),
         ("ack for nothing", t("437[]"), None),
         ("error packet from client", t("44\"boom\""), None),
         ("deeply nested json", t(&deep), None),
         // Valid frames, invalid signaling.
-        ("join_room with a number", t("42[\"join_room\",42]"), Some("bad_payload")),
-        ("join_room without payload", t("42[\"join_room\"]"), Some("bad_payload")),
-        ("join_room room not a string", t("42[\"join_room\",{\"room\":1}]"), Some("bad_payload")),
-        ("empty room", t("42[\"join_room\",{\"room\":\"\"}]"), Some("bad_room")),
-        ("path in room", t("42[\"join_room\",{\"room\":\"../etc\"}]"), Some("bad_room")),
-        ("room too long", t(&format!("42[\"join_room\",{{\"room\":\"{}\"}}]", "r".repeat(65))), Some("bad_room")),
-        ("email too long", t(&format!("42[\"join_room\",{{\"room\":\"r\",\"email\":\"{}\"}}]", "e".repeat(255))), Some("bad_name")),
-        ("offer as a string", t("42[\"offer\",\"v=0\"]"), Some("bad_payload")),
-        ("offer with a bogus type", t("42[\"offer\",{\"type\":\"bogus\",\"sdp\":\"\"}]"), Some("bad_payload")),
-        ("candidate with a string index", t("42[\"candidate\",{\"candidate\":\"c\",\"sdpMLineIndex\":\"x\"}]"), Some("bad_payload")),
-        ("unknown event", t("42[\"hello\",{}]"), Some("unknown_event")),
-        ("reserved event name", t("42[\"disconnect\"]"), Some("unknown_event")),
-        ("offer before join", t("42[\"offer\",{\"type\":\"offer\",\"sdp\":\"v=0\"}]"), Some("not_in_room")),
-        ("oversized sdp", t(&format!("42[\"offer\",{{\"type\":\"offer\",\"sdp\":\"{}\"}}]", "a".repeat(70_000))), Some("sdp_too_large")),
-        ("oversized candidate", t(&format!("42[\"candidate\",{{\"candidate\":\"{}\"}}]", "c".repeat(3000))), Some("candidate_too_large")),
+        (
+            "join_room with a number",
+            t("42[\"join_room\",42]"),
+            Some("bad_payload"),
+        ),
+        (
+            "join_room without payload",
+            t("42[\"join_room\"]"),
+            Some("bad_payload"),
+        ),
+        (
+            "join_room room not a string",
+            t("42[\"join_room\",{\"room\":1}]"),
+            Some("bad_payload"),
+        ),
+        (
+            "empty room",
+            t("42[\"join_room\",{\"room\":\"\"}]"),
+            Some("bad_room"),
+        ),
+        (
+            "path in room",
+            t("42[\"join_room\",{\"room\":\"../etc\"}]"),
+            Some("bad_room"),
+        ),
+        (
+            "room too long",
+            t(&format!(
+                "42[\"join_room\",{{\"room\":\"{}\"}}]",
+                "r".repeat(65)
+            )),
+            Some("bad_room"),
+        ),
+        (
+            "email too long",
+            t(&format!(
+                "42[\"join_room\",{{\"room\":\"r\",\"email\":\"{}\"}}]",
+                "e".repeat(255)
+            )),
+            Some("bad_name"),
+        ),
+        (
+            "offer as a string",
+            t("42[\"offer\",\"v=0\"]"),
+            Some("bad_payload"),
+        ),
+        (
+            "offer with a bogus type",
+            t("42[\"offer\",{\"type\":\"bogus\",\"sdp\":\"\"}]"),
+            Some("bad_payload"),
+        ),
+        (
+            "candidate with a string index",
+            t("42[\"candidate\",{\"candidate\":\"c\",\"sdpMLineIndex\":\"x\"}]"),
+            Some("bad_payload"),
+        ),
+        (
+            "unknown event",
+            t("42[\"hello\",{}]"),
+            Some("unknown_event"),
+        ),
+        (
+            "reserved event name",
+            t("42[\"disconnect\"]"),
+            Some("unknown_event"),
+        ),
+        (
+            "offer before join",
+            t("42[\"offer\",{\"type\":\"offer\",\"sdp\":\"v=0\"}]"),
+            Some("not_in_room"),
+        ),
+        (
+            "oversized sdp",
+            t(&format!(
+                "42[\"offer\",{{\"type\":\"offer\",\"sdp\":\"{}\"}}]",
+                "a".repeat(70_000)
+            )),
+            Some("sdp_too_large"),
+        ),
+        (
+            "oversized candidate",
+            t(&format!(
+                "42[\"candidate\",{{\"candidate\":\"{}\"}}]",
+                "c".repeat(3000)
+            )),
+            Some("candidate_too_large"),
+        ),
         // Over the Engine.IO max payload (1 MB by default).
-        ("oversized frame", t(&format!("42[\"offer\",\"{}\"]", "x".repeat(1_100_000))), None),
+        (
+            "oversized frame",
+            t(&format!("42[\"offer\",\"{}\"]", "x".repeat(1_100_000))),
+            None,
+        ),
     ]
 }
 
@@ -283,7 +383,11 @@ async fn malformed_input_never_disturbs_a_call_in_another_room() {
         }
         // The call in the other room is unaffected, at every step.
         b.emit("candidate", vec![candidate(label)]).await;
-        assert_eq!(a.expect("getCandidate").await, candidate(label), "after {label}");
+        assert_eq!(
+            a.expect("getCandidate").await,
+            candidate(label),
+            "after {label}"
+        );
     }
     a.expect_nothing_pending().await;
     // And a new call still works from scratch.
@@ -341,7 +445,9 @@ async fn payload_limits_drop_the_offender_only() {
     assert_eq!(a.expect("error").await["code"], "sdp_too_large");
     // A message over the Engine.IO max payload closes that connection only.
     let mut offender = Peer::connect(&server, "offender").await;
-    offender.emit("offer", vec![json!("x".repeat(250_000))]).await;
+    offender
+        .emit("offer", vec![json!("x".repeat(250_000))])
+        .await;
     offender.expect_closed().await;
     b.expect_nothing_pending().await;
     a.emit("answer", vec![sdp("answer", "still")]).await;

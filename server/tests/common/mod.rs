@@ -6,12 +6,12 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use duet_protocol::Frame;
 use duet_protocol::client::{ClientConfig, ClientEvent, Command, SocketClient};
 use duet_protocol::endpoint::websocket_url;
-use duet_protocol::Frame;
 use duet_server::{Config, RunningServer};
 use futures_util::{SinkExt, StreamExt};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -27,12 +27,19 @@ pub async fn start(flags: &[&str]) -> RunningServer {
     let mut args = vec!["duet-server".to_owned()];
     if !flags.contains(&"--static-dir") {
         args.push("--static-dir".into());
-        args.push(std::env::temp_dir().join("duet-no-static").display().to_string());
+        args.push(
+            std::env::temp_dir()
+                .join("duet-no-static")
+                .display()
+                .to_string(),
+        );
     }
     args.extend(flags.iter().map(|s| s.to_string()));
     let config = Config::from_args(args).expect("test flags parse");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    duet_server::serve(config, listener).await.expect("server starts")
+    duet_server::serve(config, listener)
+        .await
+        .expect("server starts")
 }
 
 /// An HTTP client for tests (accepts the self-signed certificate of `--self-signed` servers
@@ -42,8 +49,7 @@ pub fn http_client(root_pem: Option<&str>) -> reqwest::Client {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut builder = reqwest::Client::builder().no_proxy();
     if let Some(pem) = root_pem {
-        builder = builder
-            .tls_certs_only([reqwest::Certificate::from_pem(pem.as_bytes()).unwrap()]);
+        builder = builder.tls_certs_only([reqwest::Certificate::from_pem(pem.as_bytes()).unwrap()]);
     }
     builder.build().unwrap()
 }
@@ -188,7 +194,11 @@ impl Peer {
     /// The next event, which must be `name`; returns its first argument (or null).
     pub async fn expect(&mut self, name: &str) -> Value {
         let (got, args) = self.next_event().await;
-        assert_eq!(got, name, "{}: expected {name}, got {got} {args:?}", self.name);
+        assert_eq!(
+            got, name,
+            "{}: expected {name}, got {got} {args:?}",
+            self.name
+        );
         args.into_iter().next().unwrap_or(Value::Null)
     }
 
@@ -225,7 +235,9 @@ impl Peer {
         let mut seen = Vec::new();
         loop {
             let (name, args) = self.next_event().await;
-            if name == "error" && args.first().and_then(|a| a["code"].as_str()) == Some("unknown_event") {
+            if name == "error"
+                && args.first().and_then(|a| a["code"].as_str()) == Some("unknown_event")
+            {
                 return seen;
             }
             seen.push((name, args));
@@ -236,7 +248,11 @@ impl Peer {
     pub async fn expect_closed(&mut self) {
         let deadline = Instant::now() + WAIT;
         while !self.closed {
-            assert!(Instant::now() < deadline, "{}: not closed in time", self.name);
+            assert!(
+                Instant::now() < deadline,
+                "{}: not closed in time",
+                self.name
+            );
             self.pump_once(deadline).await;
         }
     }
