@@ -12,7 +12,7 @@ use clap::Parser;
 ///
 /// Every flag can also be set by the environment variable shown with it.
 #[derive(Debug, Clone, Parser)]
-#[command(name = "duet-server", version, about, long_about = None)]
+#[command(name = "duet-server", version)]
 pub struct Config {
     /// Address to listen on. 127.0.0.1 keeps the server on this machine; 0.0.0.0 (or ::)
     /// exposes it to the LAN, which phones need (with --self-signed or --tls-cert for the camera).
@@ -123,9 +123,8 @@ impl Config {
         self.self_signed || self.tls_cert.is_some()
     }
 
-    /// The configuration given by these arguments alone (the first is the program name), ignoring
-    /// the environment's `DUET_*`/`PORT` only in the sense that clap still reads them: tests pass
-    /// everything they rely on explicitly.
+    /// Parses these arguments (the first is the program name). `DUET_*` and `PORT` from the
+    /// environment still apply to flags not given, as for the binary.
     pub fn from_args<I, T>(args: I) -> Result<Self, clap::Error>
     where
         I: IntoIterator<Item = T>,
