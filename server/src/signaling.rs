@@ -150,9 +150,22 @@ impl Signaling {
                     self.announce_exit(io, &sid, &departure);
                 }
             }
-            relay @ (ClientMessage::Offer(_)
-            | ClientMessage::Answer(_)
-            | ClientMessage::Candidate(_)) => self.relay(io, socket, conn, &sid, relay),
+            ClientMessage::Offer(d) => {
+                self.relay(io, socket, conn, &sid, "offer", ServerMessage::Offer(d));
+            }
+            ClientMessage::Answer(d) => {
+                self.relay(io, socket, conn, &sid, "answer", ServerMessage::Answer(d));
+            }
+            ClientMessage::Candidate(c) => {
+                self.relay(
+                    io,
+                    socket,
+                    conn,
+                    &sid,
+                    "candidate",
+                    ServerMessage::Candidate(c),
+                );
+            }
         }
     }
 
@@ -183,31 +196,26 @@ impl Signaling {
         }
     }
 
+    /// Sends `outgoing` (the `get*` form of the client's `event`) to the sender's room peers.
     fn relay(
         &self,
         io: &SocketIo,
         socket: &SocketRef,
         conn: &Connection,
         sid: &str,
-        message: ClientMessage,
+        event: &'static str,
+        outgoing: ServerMessage,
     ) {
-        let event = message.event_name();
         let Some(room) = self.rooms.room_of(sid) else {
             self.reject(socket, conn, event, "not_in_room", "join a room first");
             return;
-        };
-        let outgoing = match message {
-            ClientMessage::Offer(d) => ServerMessage::Offer(d),
-            ClientMessage::Answer(d) => ServerMessage::Answer(d),
-            ClientMessage::Candidate(c) => ServerMessage::Candidate(c),
-            ClientMessage::JoinRoom(_) | ClientMessage::LeaveRoom => return,
         };
         let peers = self.rooms.peers(sid);
         for peer in &peers {
             deliver(io, &peer.id, &outgoing);
         }
         self.metrics.relay(event);
-        // Sizes and ids only: SDP and candidates carry addresses and must stay out of logs.
+        // Ids and counts only: SDP and candidates carry addresses and must stay out of logs.
         tracing::debug!(%sid, %room, event, peers = peers.len(), "relayed");
     }
 

@@ -2,6 +2,8 @@
 //! client over tokio-tungstenite as the peers.
 
 mod common;
+#[path = "../../protocol/tests/corpus/mod.rs"]
+mod corpus;
 
 use std::time::{Duration, Instant};
 
@@ -395,6 +397,109 @@ async fn malformed_input_never_disturbs_a_call_in_another_room() {
     let metrics = server.metrics();
     assert!(metrics.rejections("bad_payload") >= 6);
     assert!(metrics.rejections("bad_room") >= 3);
+    server.shutdown().await.unwrap();
+}
+
+/// Every case of duet-protocol's malformed-input corpus, sent raw to the server: WebSocket frames
+/// on their own connection, polling payloads as POST bodies of their own session, signaling
+/// events as valid frames (answered with the `error` code the codec gives). A call in another
+/// room keeps working throughout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn protocol_corpus_sent_raw_never_disturbs_another_room() {
+    use corpus::Case;
+    use duet_protocol::signaling::ClientMessage;
+    let server = start(&["--relay-burst", "100000"]).await;
+    let mut a = Peer::connect(&server, "a").await;
+    let mut b = Peer::connect(&server, "b").await;
+    a.join_expect_users("healthy").await;
+    b.join_expect_users("healthy").await;
+    let http = common::http_client(None);
+    let polling = format!("{}/socket.io/?EIO=3&transport=polling", server.base_url());
+
+    let mut checked = 0;
+    for (i, case) in corpus::corpus().into_iter().enumerate() {
+        let raw = match &case {
+            Case::EioText(t, _) => Some(Message::text(*t)),
+            Case::EioBinary(bytes, _) => Some(Message::binary(bytes.to_vec())),
+            Case::Sio(t, _) => Some(Message::text(format!("4{t}"))),
+            Case::PayloadText(..) | Case::PayloadBinary(..) => None,
+            Case::ClientEvent(name, args, _) | Case::ServerEvent(name, args, _) => {
+                let mut event = vec![Value::from(*name)];
+                event.extend(args.iter().cloned());
+                Some(Message::text(format!("42{}", Value::Array(event))))
+            }
+        };
+        let expected_code = match &case {
+            Case::ClientEvent(name, args, _) | Case::ServerEvent(name, args, _) => {
+                Some(ClientMessage::from_event(name, args).unwrap_err().code())
+            }
+            _ => None,
+        };
+        match (raw, &case) {
+            (Some(frame), _) => {
+                let mut ws = raw_ws(&server).await;
+                ws.send(frame).await.unwrap();
+                if let Some(code) = expected_code {
+                    let reply = next_text(&mut ws)
+                        .await
+                        .unwrap_or_else(|| panic!("case {i}: closed instead of an error"));
+                    let v: Value = serde_json::from_str(reply.strip_prefix("42").unwrap_or("null"))
+                        .unwrap_or(Value::Null);
+                    assert_eq!(
+                        (&v[0], &v[1]["code"]),
+                        (&json!("error"), &json!(code)),
+                        "case {i}"
+                    );
+                } else {
+                    let _ = ws.send(Message::text("2")).await;
+                    while let Some(t) = next_text(&mut ws).await {
+                        if t == "3" {
+                            break;
+                        }
+                    }
+                }
+            }
+            (None, case) => {
+                let body = http
+                    .get(&polling)
+                    .send()
+                    .await
+                    .unwrap()
+                    .text()
+                    .await
+                    .unwrap();
+                let sid = duet_protocol::payload::decode_text(&body).unwrap()[0]
+                    .handshake()
+                    .unwrap()
+                    .sid;
+                let url = format!("{polling}&sid={sid}");
+                let req = match case {
+                    Case::PayloadText(t, _) => http
+                        .post(&url)
+                        .header("content-type", "text/plain;charset=UTF-8")
+                        .body(t.to_string()),
+                    Case::PayloadBinary(bytes, _) => http
+                        .post(&url)
+                        .header("content-type", "application/octet-stream")
+                        .body(bytes.to_vec()),
+                    _ => unreachable!(),
+                };
+                let status = req.send().await.unwrap().status();
+                assert!(!status.is_server_error(), "case {i}: {status}");
+            }
+        }
+        let tag = format!("corpus-{i}");
+        b.emit("candidate", vec![candidate(&tag)]).await;
+        assert_eq!(
+            a.expect("getCandidate").await,
+            candidate(&tag),
+            "after case {i}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, corpus::corpus().len());
+    a.expect_nothing_pending().await;
+    call_flow(&server, "after-corpus").await;
     server.shutdown().await.unwrap();
 }
 
