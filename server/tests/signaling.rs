@@ -359,7 +359,13 @@ async fn malformed_input_never_disturbs_a_call_in_another_room() {
 
     for (label, frame, expected) in malformed_corpus() {
         let mut ws = raw_ws(&server).await;
-        ws.send(frame).await.unwrap();
+        // The server may close while a frame it refuses is still being written (the oversized
+        // one): a failed send is an acceptable outcome for the cases that expect no answer.
+        let sent = ws.send(frame).await;
+        if let Err(e) = &sent {
+            assert!(expected.is_none(), "{label}: send failed: {e}");
+            println!("{label}: closed while sending");
+        }
         match expected {
             Some(code) => {
                 let reply = next_text(&mut ws)
@@ -370,6 +376,7 @@ async fn malformed_input_never_disturbs_a_call_in_another_room() {
                 assert_eq!(v[0], "error", "{label}: {reply}");
                 assert_eq!(v[1]["code"], code, "{label}: {reply}");
             }
+            None if sent.is_err() => {}
             None => {
                 // Either the server dropped the connection, or it still answers a ping.
                 let _ = ws.send(Message::text("2")).await;
@@ -438,8 +445,11 @@ async fn protocol_corpus_sent_raw_never_disturbs_another_room() {
         match (raw, &case) {
             (Some(frame), _) => {
                 let mut ws = raw_ws(&server).await;
-                ws.send(frame).await.unwrap();
-                if let Some(code) = expected_code {
+                let sent = ws.send(frame).await;
+                if sent.is_err() {
+                    // Refused while writing: only acceptable when no answer is expected.
+                    assert!(expected_code.is_none(), "case {i}: send failed");
+                } else if let Some(code) = expected_code {
                     let reply = next_text(&mut ws)
                         .await
                         .unwrap_or_else(|| panic!("case {i}: closed instead of an error"));
