@@ -1,0 +1,360 @@
+//! `duet-bench`: runs Duet's benchmarks side by side with the original stack and writes
+//! bench/RESULTS.md. Run it through `bench/run.sh`, which builds everything first.
+//!
+//! Sections: signaling load (duet-server vs the seed's Node server as it is and room-scoped),
+//! payload (Duet's dist/ vs the seed client built for production), codec (criterion's numbers).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use clap::Parser;
+use duet_bench::bundle;
+use duet_bench::load::{StepResult, run_step};
+use duet_bench::servers::Target;
+
+#[derive(Parser, Debug)]
+struct Args {
+    /// Repository root.
+    #[arg(long, default_value = ".")]
+    root: PathBuf,
+    /// Where to write the results.
+    #[arg(long, default_value = "bench/RESULTS.md")]
+    out: PathBuf,
+    /// A quick run with small numbers (what CI runs); writes nothing unless --out is given.
+    #[arg(long)]
+    smoke: bool,
+    /// Client counts for the connection steps.
+    #[arg(long, value_delimiter = ',', default_value = "1000,5000,10000,19900")]
+    clients: Vec<usize>,
+    /// Relay rates (per second) for the rate steps.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "2000,5000,10000,20000,40000,80000"
+    )]
+    rates: Vec<f64>,
+    /// Clients during the rate steps.
+    #[arg(long, default_value_t = 10_000)]
+    rate_clients: usize,
+    /// Seconds of relaying per step.
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// The shell command lines that produced this run, for the report.
+    #[arg(long, default_value = "bash bench/run.sh")]
+    command: String,
+}
+
+fn main() {
+    let mut args = Args::parse();
+    if args.smoke {
+        args.clients = vec![200];
+        args.rates = vec![1000.0];
+        args.rate_clients = 200;
+        args.seconds = 2.0;
+    }
+    let root = args.root.canonicalize().expect("repository root exists");
+    let mut md = String::new();
+    header(&mut md, &args);
+
+    // Signaling load: connection steps (light relaying), then rate steps until the bar is missed.
+    let mut conn_steps = Vec::new();
+    for target in [Target::Duet, Target::NodeRoomScoped] {
+        for &n in &args.clients {
+            conn_steps.push(step(&root, target, n, n as f64 / 10.0, args.seconds));
+        }
+    }
+    // The seed's server as it is: every relay goes to every client. One small step shows it.
+    conn_steps.push(step(
+        &root,
+        Target::NodeSeed,
+        args.clients[0].min(1000),
+        1000.0_f64.min(args.clients[0] as f64),
+        args.seconds,
+    ));
+    let mut rate_steps = Vec::new();
+    for target in [Target::Duet, Target::NodeRoomScoped] {
+        for &r in &args.rates {
+            let s = step(&root, target, args.rate_clients, r, args.seconds);
+            let ok = s.as_ref().is_some_and(StepResult::sustained);
+            rate_steps.push(s);
+            if !ok {
+                break;
+            }
+        }
+    }
+    load_section(&mut md, &conn_steps, &rate_steps, &args);
+    payload_section(&mut md, &root);
+    codec_section(&mut md, &root);
+
+    if args.smoke && args.out == Path::new("bench/RESULTS.md") {
+        println!("{md}");
+        let failed = conn_steps
+            .iter()
+            .chain(&rate_steps)
+            .flatten()
+            .filter(|s| s.target != Target::NodeSeed)
+            .any(|s| !s.sustained());
+        if failed {
+            eprintln!("duet-bench --smoke: a step lost relays or could not connect");
+            std::process::exit(1);
+        }
+        return;
+    }
+    let out = root.join(&args.out);
+    std::fs::write(&out, md).expect("write results");
+    println!("wrote {}", out.display());
+}
+
+fn step(
+    root: &Path,
+    target: Target,
+    clients: usize,
+    rate: f64,
+    seconds: f64,
+) -> Option<StepResult> {
+    eprintln!(
+        "== {} with {clients} clients at {rate} relays/s",
+        target.label()
+    );
+    match run_step(root, target, clients, rate, seconds) {
+        Ok(s) => {
+            eprintln!(
+                "   connected {} sent {} received {} lost {} cross-room {} p99 {:.2} ms",
+                s.report.connected,
+                s.report.sent,
+                s.report.received,
+                s.lost(),
+                s.report.cross_room,
+                s.latency_ms(0.99)
+            );
+            Some(s)
+        }
+        Err(e) => {
+            eprintln!("   failed: {e}");
+            None
+        }
+    }
+}
+
+fn header(md: &mut String, args: &Args) {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mem_gb = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .next()?
+                .split_whitespace()
+                .nth(1)?
+                .parse::<f64>()
+                .ok()
+        })
+        .map_or(0.0, |kb| kb / 1024.0 / 1024.0);
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))?
+                .split(':')
+                .nth(1)
+                .map(|s| s.trim().to_owned())
+        })
+        .unwrap_or_default();
+    let date = std::process::Command::new("date")
+        .arg("-u")
+        .arg("+%Y-%m-%d %H:%M UTC")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    let _ = writeln!(md, "# Duet benchmark results\n");
+    let _ = writeln!(md, "- Date: {date}");
+    let _ = writeln!(
+        md,
+        "- Machine: {cores} cores ({cpu}), {mem_gb:.0} GB memory; servers and generators on the same machine over loopback"
+    );
+    let _ = writeln!(
+        md,
+        "- Command: `{}`{}",
+        args.command,
+        if args.smoke { " (smoke mode)" } else { "" }
+    );
+    let _ = writeln!(
+        md,
+        "- Relays last {} s per step; a step is *sustained* when every client connected, nothing was lost, no relay crossed rooms and p99 < 10 ms.\n",
+        args.seconds
+    );
+}
+
+fn fmt_ms(v: f64) -> String {
+    if v.is_nan() {
+        "–".into()
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+/// One table row; `lead` is an extra first column (the asked rate) when given.
+fn row(md: &mut String, s: &Option<StepResult>, lead: Option<String>) {
+    let lead = lead.map_or(String::new(), |l| format!(" {l} |"));
+    let Some(s) = s else {
+        let _ = writeln!(md, "|{lead} failed to run | | | | | | | | | |");
+        return;
+    };
+    let _ = writeln!(
+        md,
+        "|{lead} {} | {} / {} | {:.1} KB | {:.0} | {} / {} | {} | {} / {} / {} | {:.0}% | {:.0}% | {} |",
+        s.target.label(),
+        s.report.connected,
+        s.clients,
+        s.idle_bytes_per_conn() / 1024.0,
+        s.report.received as f64 / s.report.seconds.max(0.001),
+        s.lost(),
+        s.report.sent,
+        s.report.cross_room,
+        fmt_ms(s.latency_ms(0.5)),
+        fmt_ms(s.latency_ms(0.99)),
+        fmt_ms(s.latency_ms(0.999)),
+        s.server_cpu * 100.0,
+        s.generator_cpu * 100.0,
+        if s.sustained() { "yes" } else { "**no**" }
+    );
+}
+
+const COLUMNS: &str = "server | connected / asked | idle RSS per conn | relays/s received | lost / sent | cross-room | latency ms p50 / p99 / p99.9 | server CPU | generator CPU | sustained |";
+
+fn load_section(
+    md: &mut String,
+    conn: &[Option<StepResult>],
+    rate: &[Option<StepResult>],
+    args: &Args,
+) {
+    let _ = writeln!(md, "## 1. Signaling load\n");
+    let _ = writeln!(
+        md,
+        "Pairs of clients (duet-protocol over tokio-tungstenite, `duet-loadgen`) in rooms of two: join → all_users → offer (≈5 KB SDP) → answer → 4 candidates each way, then timestamped candidates relayed at a fixed total rate. Latency is sender emit → partner receipt on one monotonic clock. Several generator processes with their own 127.0.x.y source addresses (at most 9,000 clients each: the open-file limit is 20,000 per process). CPU is in cores (100% = one core of {}).\n",
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    let _ = writeln!(
+        md,
+        "### Connections (each client relays every 10 s on average)\n\n| {COLUMNS}\n|{}",
+        "---|".repeat(10)
+    );
+    for s in conn {
+        row(md, s, None);
+    }
+    let _ = writeln!(
+        md,
+        "\n### Relay rate with {} clients, stepped up until the bar is missed\n\n| asked relays/s | {COLUMNS}\n|{}",
+        args.rate_clients,
+        "---|".repeat(11)
+    );
+    for s in rate {
+        row(
+            md,
+            s,
+            Some(
+                s.as_ref()
+                    .map_or("?".to_owned(), |s| format!("{:.0}", s.rate)),
+            ),
+        );
+    }
+    let best = |t: Target| {
+        rate.iter()
+            .flatten()
+            .filter(|s| s.target == t && s.sustained())
+            .map(|s| s.rate)
+            .fold(0.0_f64, f64::max)
+    };
+    let (duet, node) = (best(Target::Duet), best(Target::NodeRoomScoped));
+    let _ = writeln!(
+        md,
+        "\n| largest sustained relay rate | duet-server | room-scoped Node | ratio |\n|---|---|---|---|"
+    );
+    let ratio = if node > 0.0 {
+        format!("{:.1}×", duet / node)
+    } else {
+        "–".into()
+    };
+    let _ = writeln!(
+        md,
+        "| relays/s (p99 < 10 ms, none lost) | {duet:.0} | {node:.0} | {ratio} |\n"
+    );
+}
+
+fn payload_section(md: &mut String, root: &Path) {
+    let _ = writeln!(md, "## 3. Payload\n");
+    let _ = writeln!(
+        md,
+        "Every html, js, wasm and css byte a browser downloads before the first frame. Duet: `trunk build --release` (wasm-opt -Oz). Seed: the original React client (React 17 + ReactDOM + socket.io-client 2.3.0) bundled and minified with esbuild for production (`bench/seed-bundle`).\n"
+    );
+    let duet = bundle::measure(&root.join("dist"));
+    let seed = bundle::measure(&root.join("bench/seed-bundle/dist"));
+    match (duet, seed) {
+        (Ok(d), Ok(s)) => {
+            let _ = writeln!(md, "| | Duet | seed | ratio |\n|---|---|---|---|");
+            for (name, a, b) in [
+                ("raw", d.raw, s.raw),
+                ("gzip -9", d.gzip, s.gzip),
+                ("brotli 11", d.brotli, s.brotli),
+            ] {
+                let _ = writeln!(
+                    md,
+                    "| {name} | {:.1} KB | {:.1} KB | {:.2} |",
+                    a as f64 / 1024.0,
+                    b as f64 / 1024.0,
+                    a as f64 / b.max(1) as f64
+                );
+            }
+            let _ = writeln!(
+                md,
+                "\nDuet's files: {}. Seed's files: {}.\n",
+                d.files.join(", "),
+                s.files.join(", ")
+            );
+        }
+        (d, s) => {
+            let _ = writeln!(
+                md,
+                "Not measured: dist/ {} / seed bundle {}.\n",
+                d.map_or_else(|e| e.to_string(), |_| "ok".into()),
+                s.map_or_else(|e| e.to_string(), |_| "ok".into())
+            );
+        }
+    }
+}
+
+fn codec_section(md: &mut String, root: &Path) {
+    let _ = writeln!(md, "## 4. Codec\n");
+    let _ = writeln!(
+        md,
+        "criterion (`cargo bench -p duet-bench --bench codec`): encode = typed message → WebSocket frame; decode = frame → typed message. Means.\n"
+    );
+    let _ = writeln!(md, "| frame | encode | decode |\n|---|---|---|");
+    let read = |group: &str, f: &str| -> Option<f64> {
+        let p = root.join(format!("target/criterion/{group}/{f}/new/estimates.json"));
+        let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(p).ok()?).ok()?;
+        v["mean"]["point_estimate"].as_f64()
+    };
+    let fmt = |ns: Option<f64>| match ns {
+        Some(ns) if ns >= 1000.0 => format!("{:.2} µs", ns / 1000.0),
+        Some(ns) => format!("{ns:.0} ns"),
+        None => "not run".into(),
+    };
+    for (label, group) in [
+        ("SDP offer (≈5 KB)", "offer"),
+        ("ICE candidate", "candidate"),
+        ("ping", "ping"),
+    ] {
+        let _ = writeln!(
+            md,
+            "| {label} | {} | {} |",
+            fmt(read(group, "encode")),
+            fmt(read(group, "decode"))
+        );
+    }
+    let _ = writeln!(
+        md,
+        "| client state machine: receive a candidate event | | {} |\n",
+        fmt(read("client", "receive_candidate"))
+    );
+}

@@ -1,0 +1,167 @@
+//! One Socket.IO 2.x client connection for the load generator: duet-protocol's sans-IO
+//! [`SocketClient`] driven over tokio-tungstenite, talked to through channels.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use duet_protocol::Frame;
+use duet_protocol::client::{ClientConfig, ClientEvent, Command, SocketClient};
+use duet_protocol::signaling::{ClientMessage, ServerMessage};
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpSocket;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+
+/// Why a connection could not be made or ended early.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnError {
+    /// TCP connect or bind failed.
+    #[error("tcp: {0}")]
+    Io(#[from] std::io::Error),
+    /// The WebSocket handshake failed.
+    #[error("websocket: {0}")]
+    Ws(#[from] tokio_tungstenite::tungstenite::Error),
+    /// The Socket.IO connect did not complete.
+    #[error("socket.io connect failed: {0}")]
+    Connect(String),
+}
+
+/// What the connection reports to its owner.
+#[derive(Debug)]
+pub enum Incoming {
+    /// A signaling event from the server.
+    Message(ServerMessage),
+    /// The connection ended.
+    Closed(String),
+}
+
+/// A connected client: send messages in, read events out.
+pub struct Conn {
+    /// Messages to emit.
+    pub tx: mpsc::UnboundedSender<ClientMessage>,
+    /// Events received.
+    pub rx: mpsc::UnboundedReceiver<Incoming>,
+}
+
+/// Connects to `server` (host:port) from `source` (a loopback address, so that many generators
+/// can open more than 64k connections between them), completes the Socket.IO connect, and spawns
+/// the task that drives the connection.
+pub async fn connect(
+    server: SocketAddr,
+    source: Option<IpAddr>,
+    path: &str,
+) -> Result<Conn, ConnError> {
+    let socket = if server.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    if let Some(ip) = source {
+        socket.bind(SocketAddr::new(ip, 0))?;
+    }
+    let stream = socket.connect(server).await?;
+    stream.set_nodelay(true)?;
+    let url = format!("ws://{server}{path}");
+    let (mut ws, _) = tokio_tungstenite::client_async(url, stream).await?;
+
+    let epoch = Instant::now();
+    let now = move || epoch.elapsed();
+    let mut client = SocketClient::new(ClientConfig {
+        reconnection: false,
+        ..ClientConfig::default()
+    });
+    client.connect(now());
+    while client.poll_command().is_some() {} // The Open: we already are.
+    client.handle_open(now());
+    // Handshake and namespace connect, bounded.
+    let connected = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Some(msg) = ws.next().await {
+            match msg? {
+                Message::Text(t) => client.handle_frame(&Frame::Text(t.to_string()), now()),
+                Message::Binary(b) => client.handle_frame(&Frame::Binary(b.to_vec()), now()),
+                Message::Close(_) => break,
+                _ => {}
+            }
+            while let Some(cmd) = client.poll_command() {
+                if let Command::Send(f) = cmd {
+                    ws.send(to_message(f)).await?;
+                }
+            }
+            while let Some(ev) = client.poll_event() {
+                match ev {
+                    ClientEvent::Connected { .. } => return Ok(()),
+                    ClientEvent::ConnectError(e) => {
+                        return Err(ConnError::Connect(format!("{e:?}")));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Err(ConnError::Connect("closed during the handshake".into()))
+    })
+    .await
+    .map_err(|_| ConnError::Connect("timed out".into()))??;
+    let () = connected;
+
+    let (tx, mut app_rx) = mpsc::unbounded_channel::<ClientMessage>();
+    let (app_tx, rx) = mpsc::unbounded_channel::<Incoming>();
+    tokio::spawn(async move {
+        let reason = loop {
+            let deadline = client
+                .poll_timeout()
+                .map(|t| tokio::time::Instant::from_std(epoch + t));
+            tokio::select! {
+                msg = ws.next() => match msg {
+                    Some(Ok(Message::Text(t))) => client.handle_frame(&Frame::Text(t.to_string()), now()),
+                    Some(Ok(Message::Binary(b))) => client.handle_frame(&Frame::Binary(b.to_vec()), now()),
+                    Some(Ok(Message::Close(_))) | None => break "closed by server".to_owned(),
+                    Some(Err(e)) => break format!("websocket error: {e}"),
+                    Some(Ok(_)) => {}
+                },
+                out = app_rx.recv() => match out {
+                    Some(m) => { let _ = client.emit_message(&m); }
+                    None => break "dropped".to_owned(),
+                },
+                _ = async { match deadline { Some(d) => tokio::time::sleep_until(d).await, None => std::future::pending().await } } => {
+                    client.handle_timeout(now());
+                }
+            }
+            let mut closed = None;
+            while let Some(cmd) = client.poll_command() {
+                match cmd {
+                    Command::Send(f) => {
+                        if let Err(e) = ws.send(to_message(f)).await {
+                            closed = Some(format!("send failed: {e}"));
+                        }
+                    }
+                    Command::Close => closed = Some("client closed".to_owned()),
+                    Command::Open => {}
+                }
+            }
+            while let Some(ev) = client.poll_event() {
+                match ev {
+                    ClientEvent::Event { name, args, .. } => {
+                        if let Ok(m) = ServerMessage::from_event(&name, &args) {
+                            let _ = app_tx.send(Incoming::Message(m));
+                        }
+                    }
+                    ClientEvent::Disconnected(r) => closed = Some(format!("{r:?}")),
+                    _ => {}
+                }
+            }
+            if let Some(reason) = closed {
+                break reason;
+            }
+        };
+        let _ = ws.close(None).await;
+        let _ = app_tx.send(Incoming::Closed(reason));
+    });
+    Ok(Conn { tx, rx })
+}
+
+fn to_message(frame: Frame) -> Message {
+    match frame {
+        Frame::Text(t) => Message::text(t),
+        Frame::Binary(b) => Message::binary(b),
+    }
+}

@@ -1,0 +1,385 @@
+//! The signaling load generator: pairs of clients in rooms of two doing what a call does
+//! (join → offer → answer → candidates), then relaying timestamped candidates at a fixed rate.
+//!
+//! Every relay carries its room, sender, sequence number and send time, so the receiver can tell
+//! its partner's relays from strays (the seed's server broadcasts to every room) and measure
+//! latency on the same monotonic clock. Every relay is accounted: sent = received + lost.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use duet_protocol::signaling::{ClientMessage, IceCandidate, JoinRoom, SdpType, ServerMessage};
+use hdrhistogram::Histogram;
+use hdrhistogram::serialization::Serializer as _;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{Barrier, mpsc};
+
+use crate::conn::{self, Conn, Incoming};
+use crate::payloads;
+
+/// What one generator process does.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The server's address.
+    pub server: SocketAddr,
+    /// The Socket.IO WebSocket path and query.
+    pub path: String,
+    /// Loopback source addresses, used round-robin.
+    pub sources: Vec<IpAddr>,
+    /// Pairs (rooms) in this process.
+    pub pairs: usize,
+    /// Distinguishes this process's rooms from other processes'.
+    pub room_prefix: String,
+    /// Candidates each side trickles during set-up.
+    pub setup_candidates: usize,
+    /// Relays per second, all clients of this process together.
+    pub rate: f64,
+    /// How long to relay.
+    pub duration: Duration,
+    /// Connections opened at once.
+    pub connect_concurrency: usize,
+}
+
+/// One process's results, mergeable with others'.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct Report {
+    /// Clients connected.
+    pub connected: u64,
+    /// Clients that failed to connect.
+    pub connect_failures: u64,
+    /// Pairs whose join/offer/answer/candidate set-up completed.
+    pub setup_ok: u64,
+    /// Pairs whose set-up failed or timed out.
+    pub setup_failures: u64,
+    /// Relays sent in the steady phase.
+    pub sent: u64,
+    /// Relays received by the sender's partner.
+    pub received: u64,
+    /// Relays delivered to a client of another room (must be 0 for a correct server).
+    pub cross_room: u64,
+    /// Connections that closed during the run.
+    pub closed: u64,
+    /// Seconds the steady phase lasted.
+    pub seconds: f64,
+    /// CPU seconds the generator used during the steady phase.
+    #[serde(default)]
+    pub cpu_seconds: f64,
+    /// Latency histogram in microseconds, serialized (V2, base64-free hex).
+    pub latency_us_hex: String,
+}
+
+impl Report {
+    /// The latency histogram.
+    pub fn histogram(&self) -> Histogram<u64> {
+        if self.latency_us_hex.is_empty() {
+            return new_histogram();
+        }
+        let bytes: Vec<u8> = (0..self.latency_us_hex.len())
+            .step_by(2)
+            .filter_map(|i| u8::from_str_radix(&self.latency_us_hex[i..i + 2], 16).ok())
+            .collect();
+        hdrhistogram::serialization::Deserializer::new()
+            .deserialize(&mut bytes.as_slice())
+            .unwrap_or_else(|_| new_histogram())
+    }
+
+    fn set_histogram(&mut self, h: &Histogram<u64>) {
+        let mut buf = Vec::new();
+        if hdrhistogram::serialization::V2Serializer::new()
+            .serialize(h, &mut buf)
+            .is_ok()
+        {
+            self.latency_us_hex = buf.iter().map(|b| format!("{b:02x}")).collect();
+        }
+    }
+
+    /// Adds another process's report into this one.
+    pub fn merge(&mut self, other: &Report) {
+        let mut h = self.histogram();
+        let _ = h.add(other.histogram());
+        self.connected += other.connected;
+        self.connect_failures += other.connect_failures;
+        self.setup_ok += other.setup_ok;
+        self.setup_failures += other.setup_failures;
+        self.sent += other.sent;
+        self.received += other.received;
+        self.cross_room += other.cross_room;
+        self.closed += other.closed;
+        self.seconds = self.seconds.max(other.seconds);
+        self.cpu_seconds += other.cpu_seconds;
+        self.set_histogram(&h);
+    }
+}
+
+fn new_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds")
+}
+
+/// Process-wide monotonic clock shared by senders and receivers.
+fn now_ns(epoch: Instant) -> u64 {
+    epoch.elapsed().as_nanos() as u64
+}
+
+/// A relay's tag, carried in the candidate line.
+fn tag(room: u64, side: u8, seq: u64, t_ns: u64) -> String {
+    format!("candidate:bench {room} {side} {seq} {t_ns} 1 udp 2122260223 127.0.0.1 9 typ host")
+}
+
+fn parse_tag(c: &IceCandidate) -> Option<(u64, u8, u64)> {
+    let mut it = c.candidate.split_whitespace();
+    if it.next()? != "candidate:bench" {
+        return None;
+    }
+    let room = it.next()?.parse().ok()?;
+    let side = it.next()?.parse().ok()?;
+    let _seq: u64 = it.next()?.parse().ok()?;
+    let t_ns = it.next()?.parse().ok()?;
+    Some((room, side, t_ns))
+}
+
+struct Counters {
+    sent: AtomicU64,
+    received: AtomicU64,
+    cross: AtomicU64,
+    closed: AtomicU64,
+}
+
+/// Connects every client and runs the set-up of every pair. Returns the pairs ready to relay.
+pub async fn setup(plan: &Plan, report: &mut Report) -> Vec<(u64, Conn, Conn)> {
+    let sem = Arc::new(tokio::sync::Semaphore::new(plan.connect_concurrency.max(1)));
+    let mut tasks = Vec::new();
+    for i in 0..plan.pairs {
+        let plan = plan.clone();
+        let sem = sem.clone();
+        tasks.push(tokio::spawn(async move {
+            let source = |k: usize| plan.sources.get(k % plan.sources.len().max(1)).copied();
+            let a = {
+                let _permit = sem.acquire().await;
+                conn::connect(plan.server, source(2 * i), &plan.path).await
+            };
+            let b = {
+                let _permit = sem.acquire().await;
+                conn::connect(plan.server, source(2 * i + 1), &plan.path).await
+            };
+            (i as u64, a, b, plan)
+        }));
+    }
+    let mut ready = Vec::new();
+    let mut setups = Vec::new();
+    for t in tasks {
+        let Ok((i, a, b, plan)) = t.await else {
+            continue;
+        };
+        report.connected += u64::from(a.is_ok()) + u64::from(b.is_ok());
+        report.connect_failures += u64::from(a.is_err()) + u64::from(b.is_err());
+        if let (Ok(a), Ok(b)) = (a, b) {
+            setups.push(tokio::spawn(async move {
+                let room = format!("{}-{i}", plan.room_prefix);
+                let r = tokio::time::timeout(
+                    Duration::from_secs(30),
+                    pair_setup(i, &room, a, b, plan.setup_candidates),
+                )
+                .await;
+                match r {
+                    Ok(Ok((a, b))) => Some((i, a, b)),
+                    _ => None,
+                }
+            }));
+        }
+    }
+    for s in setups {
+        match s.await {
+            Ok(Some(p)) => {
+                report.setup_ok += 1;
+                ready.push(p);
+            }
+            _ => report.setup_failures += 1,
+        }
+    }
+    ready
+}
+
+async fn next_message(
+    conn: &mut Conn,
+    want: impl Fn(&ServerMessage) -> bool,
+) -> Result<ServerMessage, String> {
+    loop {
+        match conn.rx.recv().await {
+            Some(Incoming::Message(m)) if want(&m) => return Ok(m),
+            Some(Incoming::Message(_)) => {}
+            Some(Incoming::Closed(r)) => return Err(r),
+            None => return Err("gone".into()),
+        }
+    }
+}
+
+/// join → all_users → join → all_users → offer → answer → candidates both ways.
+async fn pair_setup(
+    room_id: u64,
+    room: &str,
+    mut a: Conn,
+    mut b: Conn,
+    candidates: usize,
+) -> Result<(Conn, Conn), String> {
+    let join = |email: &str| {
+        ClientMessage::JoinRoom(JoinRoom {
+            room: room.to_owned(),
+            email: email.to_owned(),
+        })
+    };
+    a.tx.send(join("a@bench")).map_err(|e| e.to_string())?;
+    next_message(&mut a, |m| matches!(m, ServerMessage::AllUsers(_))).await?;
+    b.tx.send(join("b@bench")).map_err(|e| e.to_string())?;
+    next_message(
+        &mut b,
+        |m| matches!(m, ServerMessage::AllUsers(u) if !u.is_empty()),
+    )
+    .await?;
+    let mut offer = payloads::chrome_like_offer();
+    offer.sdp.push_str(&format!("a=x-bench-room:{room_id}\r\n"));
+    let marker = format!("a=x-bench-room:{room_id}\r\n");
+    b.tx.send(ClientMessage::Offer(offer))
+        .map_err(|e| e.to_string())?;
+    next_message(
+        &mut a,
+        |m| matches!(m, ServerMessage::Offer(d) if d.sdp.ends_with(&marker)),
+    )
+    .await?;
+    let answer = duet_protocol::signaling::SessionDescription {
+        kind: SdpType::Answer,
+        sdp: format!("v=0\r\n{marker}"),
+    };
+    a.tx.send(ClientMessage::Answer(answer))
+        .map_err(|e| e.to_string())?;
+    next_message(
+        &mut b,
+        |m| matches!(m, ServerMessage::Answer(d) if d.sdp.ends_with(&marker)),
+    )
+    .await?;
+    for side in [&a, &b] {
+        for n in 0..candidates {
+            let mut c = payloads::host_candidate(n as u32);
+            c.candidate = tag(room_id, 9, n as u64, 0);
+            side.tx
+                .send(ClientMessage::Candidate(c))
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    for side in [&mut a, &mut b] {
+        for _ in 0..candidates {
+            next_message(side, |m| matches!(m, ServerMessage::Candidate(c) if parse_tag(c).is_some_and(|(r, ..)| r == room_id))).await?;
+        }
+    }
+    Ok((a, b))
+}
+
+/// The steady phase: every client relays at `rate / clients` per second for `duration`, then
+/// waits (bounded) for the last relays to arrive.
+pub async fn relay(plan: &Plan, pairs: Vec<(u64, Conn, Conn)>, report: &mut Report) {
+    let epoch = Instant::now();
+    let counters = Arc::new(Counters {
+        sent: AtomicU64::new(0),
+        received: AtomicU64::new(0),
+        cross: AtomicU64::new(0),
+        closed: AtomicU64::new(0),
+    });
+    let clients = (pairs.len() * 2).max(1);
+    let period = if plan.rate > 0.0 {
+        Duration::from_secs_f64(clients as f64 / plan.rate)
+    } else {
+        Duration::MAX
+    };
+    let start = tokio::time::Instant::now() + Duration::from_millis(200);
+    let stop_sending = start + plan.duration;
+    let barrier = Arc::new(Barrier::new(clients + 1));
+    let (hist_tx, mut hist_rx) = mpsc::unbounded_channel::<Histogram<u64>>();
+    let mut k = 0u64;
+    for (room, a, b) in pairs {
+        for (side, conn) in [(0u8, a), (1u8, b)] {
+            let counters = counters.clone();
+            let barrier = barrier.clone();
+            let hist_tx = hist_tx.clone();
+            // Spread the clients' send times over one period.
+            let offset = if period == Duration::MAX {
+                Duration::ZERO
+            } else {
+                period.mul_f64((k as f64 * 0.618_033_988_7).fract())
+            };
+            k += 1;
+            tokio::spawn(async move {
+                let Conn { tx, mut rx } = conn;
+                let mut hist = new_histogram();
+                let mut seq = 0u64;
+                let mut ticker = (period != Duration::MAX).then(|| {
+                    let mut t = tokio::time::interval_at(start + offset, period);
+                    t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+                    t
+                });
+                let drain_deadline = stop_sending + Duration::from_secs(5);
+                loop {
+                    let sending = tokio::time::Instant::now() < stop_sending;
+                    tokio::select! {
+                        _ = async { match ticker.as_mut() { Some(t) if sending => { t.tick().await; } _ => std::future::pending().await } } => {
+                            if tokio::time::Instant::now() >= stop_sending { continue; }
+                            let c = IceCandidate {
+                                candidate: tag(room, side, seq, now_ns(epoch)),
+                                sdp_mid: Some("0".into()),
+                                sdp_m_line_index: Some(0),
+                                username_fragment: None,
+                            };
+                            seq += 1;
+                            if tx.send(ClientMessage::Candidate(c)).is_ok() {
+                                counters.sent.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                        msg = rx.recv() => match msg {
+                            Some(Incoming::Message(ServerMessage::Candidate(c))) => {
+                                if let Some((r, s, t_ns)) = parse_tag(&c) {
+                                    if r != room {
+                                        counters.cross.fetch_add(1, Ordering::Relaxed);
+                                    } else if s != side && s != 9 {
+                                        counters.received.fetch_add(1, Ordering::Relaxed);
+                                        let us = now_ns(epoch).saturating_sub(t_ns) / 1000;
+                                        let _ = hist.record(us.max(1));
+                                    }
+                                }
+                            }
+                            Some(Incoming::Message(_)) => {}
+                            Some(Incoming::Closed(_)) | None => {
+                                counters.closed.fetch_add(1, Ordering::Relaxed);
+                                break;
+                            }
+                        },
+                        _ = tokio::time::sleep_until(drain_deadline) => break,
+                        _ = tokio::time::sleep_until(stop_sending), if sending => {}
+                        // After the last send, look at the totals every 20 ms to stop early.
+                        _ = tokio::time::sleep(Duration::from_millis(20)), if !sending => {}
+                    }
+                    if !sending
+                        && counters.received.load(Ordering::Relaxed)
+                            >= counters.sent.load(Ordering::Relaxed)
+                    {
+                        break;
+                    }
+                }
+                let _ = hist_tx.send(hist);
+                barrier.wait().await;
+                drop(tx);
+            });
+        }
+    }
+    drop(hist_tx);
+    barrier.wait().await;
+    let mut total = new_histogram();
+    while let Some(h) = hist_rx.recv().await {
+        let _ = total.add(h);
+    }
+    report.sent += counters.sent.load(Ordering::Relaxed);
+    report.received += counters.received.load(Ordering::Relaxed);
+    report.cross_room += counters.cross.load(Ordering::Relaxed);
+    report.closed += counters.closed.load(Ordering::Relaxed);
+    report.seconds = plan.duration.as_secs_f64();
+    report.set_histogram(&total);
+}
