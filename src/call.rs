@@ -349,8 +349,9 @@ impl Call {
         if !self.phase.in_room() {
             return JoinAction::Wait;
         }
-        if call_is_up && !others.is_empty() {
-            // Rejoined after a signaling blip with the call still up: nothing to renegotiate.
+        if call_is_up {
+            // Rejoined after a signaling blip with media still flowing: nothing to renegotiate,
+            // whether the other person is back in the room yet or not.
             if self.phase == Phase::Joining {
                 self.phase = Phase::Connected;
             }
@@ -445,6 +446,9 @@ mod tests {
         c.apply(CallEvent::SignalingUp);
         assert_eq!(c.problem(), None);
         assert_eq!(c.joined(&["ann".into()], true), JoinAction::KeepCall);
+        assert_eq!(c.phase(), Phase::Connected);
+        // First back in the room after a server restart: alone, but the call is still up.
+        assert_eq!(c.joined(&[], true), JoinAction::KeepCall);
         assert_eq!(c.phase(), Phase::Connected);
     }
 

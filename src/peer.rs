@@ -133,7 +133,8 @@ impl PeerLink {
         pc.set_onicecandidate(Some(on_candidate.as_ref().unchecked_ref()));
 
         let s = sink.clone();
-        let remote_for_track = remote.clone();
+        // `Clone::clone`, not `MediaStream::clone` (which would copy the stream and its tracks).
+        let remote_for_track = Clone::clone(&remote);
         let on_track = Closure::<dyn FnMut(RtcTrackEvent)>::new(move |ev: RtcTrackEvent| {
             // One stream for the remote video whatever streams the sender declared: tracks of a
             // replaced kind are swapped so the element never holds a dead track.
@@ -145,7 +146,7 @@ impl PeerLink {
                 }
             }
             remote_for_track.add_track(&track);
-            s(id, PeerEvent::RemoteStream(remote_for_track.clone()));
+            s(id, PeerEvent::RemoteStream(Clone::clone(&remote_for_track)));
         });
         pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
 

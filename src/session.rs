@@ -51,6 +51,8 @@ pub enum UiCommand {
     },
     /// Copy the room link to the clipboard.
     CopyLink,
+    /// The app is going away: hang up and end the session.
+    Shutdown,
 }
 
 /// The handle components use to talk to the session.
@@ -188,8 +190,8 @@ pub async fn run(
     loop {
         futures::select_biased! {
             cmd = ui.next() => match cmd {
+                Some(UiCommand::Shutdown) | None => break,
                 Some(cmd) => s.on_ui(cmd).await,
-                None => break,
             },
             input = rx.next().fuse() => match input {
                 Some(input) => s.on_input(input).await,
@@ -238,6 +240,7 @@ impl Session {
             }
             UiCommand::SelectDevice { kind, id } => self.switch_device(kind, &id).await,
             UiCommand::CopyLink => self.copy_link().await,
+            UiCommand::Shutdown => self.release(),
         }
     }
 
@@ -266,7 +269,9 @@ impl Session {
         self.view.has_cam.set(media.track(Kind::Video).is_some());
         self.view.mic_on.set(true);
         self.view.cam_on.set(true);
-        self.view.local_stream.set(Some(media.stream().clone()));
+        self.view
+            .local_stream
+            .set(Some(Clone::clone(media.stream())));
         self.view.camera_id.set(media.device_id(Kind::Video));
         self.view.mic_id.set(media.device_id(Kind::Audio));
         self.media = Some(media);
@@ -539,7 +544,9 @@ impl Session {
                     web_sys::console::warn_1(&format!("replaceTrack: {e}").into());
                 }
                 // The element keeps the same stream object; re-set it so it shows the new track.
-                self.view.local_stream.set(Some(media.stream().clone()));
+                self.view
+                    .local_stream
+                    .set(Some(Clone::clone(media.stream())));
                 let current = media.device_id(kind);
                 match kind {
                     Kind::Audio => self.view.mic_id.set(current),

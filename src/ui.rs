@@ -55,7 +55,11 @@ pub fn App(
             _ => {}
         }
     });
-    on_cleanup(move || handle.remove());
+    let closing = commands.clone();
+    on_cleanup(move || {
+        handle.remove();
+        closing.send(UiCommand::Shutdown);
+    });
 
     let show_form = move || {
         view.call
@@ -133,14 +137,13 @@ fn attach(video: &HtmlVideoElement, stream: Option<&MediaStream>) {
     if stream.is_some() {
         // autoplay may be refused (no user gesture yet); muted playback is always allowed.
         let v = video.clone();
-        let play = video.play();
-        if let Ok(p) = play {
-            let retry = wasm_bindgen::closure::Closure::once(move |_: wasm_bindgen::JsValue| {
-                v.set_muted(true);
-                let _ = v.play();
+        if let Ok(p) = video.play() {
+            wasm_bindgen_futures::spawn_local(async move {
+                if wasm_bindgen_futures::JsFuture::from(p).await.is_err() {
+                    v.set_muted(true);
+                    let _ = v.play();
+                }
             });
-            let _ = p.catch(&retry);
-            retry.forget();
         }
     }
 }

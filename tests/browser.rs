@@ -1,0 +1,325 @@
+//! Browser tests that need no server: components, the peer module with fake media, media errors,
+//! and the leak check. Run with
+//! `cargo test -p duet --target wasm32-unknown-unknown --test browser` (headless Chromium).
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use duet::call::{CallEvent, Problem};
+use duet::config::Settings;
+use duet::media::{self, Kind, MediaRequest};
+use duet::peer::{self, LinkState, PeerEvent, PeerLink};
+use duet::session::{CallView, Commands, UiCommand};
+use duet::ui::{App, Controls, StatusBanner, VideoStage};
+use duet_protocol::signaling::IceCandidate;
+use futures::StreamExt;
+use futures::channel::mpsc;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{HtmlButtonElement, HtmlVideoElement, MediaStreamTrack};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const LONG: Duration = Duration::from_secs(20);
+
+fn settings(query: &str) -> Settings {
+    // Port 9 (discard) on loopback: nothing listens, so signaling fails fast and locally.
+    Settings::from_query(query, "http://127.0.0.1:9").unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn status_and_controls_follow_the_call() {
+    let view = CallView::new(&settings(""));
+    let (commands, mut rx) = Commands::channel();
+    let root = container();
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        view! {
+            <StatusBanner view=view />
+            <VideoStage view=view />
+            <Controls view=view commands=commands.clone() />
+        }
+    });
+    let el: web_sys::Element = root.clone().into();
+    wait_for("idle", LONG, || state(&el) == "idle").await;
+    assert!(find(&el, "#localvideo").is_some() && find(&el, "#remotevideo").is_some());
+    let local: HtmlVideoElement = find(&el, "#localvideo").unwrap().unchecked_into();
+    assert!(local.muted() && local.autoplay() && local.has_attribute("playsinline"));
+
+    view.call
+        .update(|c| c.apply(CallEvent::Join { room: "r1".into() }));
+    wait_for("media", LONG, || state(&el) == "media").await;
+    view.call.update(|c| {
+        c.apply(CallEvent::MediaReady(Some(Problem::NoCamera)));
+        c.apply(CallEvent::SignalingUp);
+        c.joined(&["Ann".into()], false);
+    });
+    wait_for("connecting", LONG, || state(&el) == "connecting").await;
+    let text = find(&el, "#callstatus").unwrap().text_content().unwrap();
+    assert!(text.contains("Ann"), "{text}");
+    assert!(problem(&el).contains("No camera"), "{}", problem(&el));
+    wait_for("peer name", LONG, || {
+        find(&el, "#peername")
+            .and_then(|e| e.text_content())
+            .as_deref()
+            == Some("Ann")
+    })
+    .await;
+
+    // The microphone button is disabled until there is a microphone, then sends ToggleMic and
+    // shows its state.
+    let mic: HtmlButtonElement = find(&el, "#mic").unwrap().unchecked_into();
+    assert!(mic.disabled());
+    view.has_mic.set(true);
+    wait_for("mic enabled", LONG, || !mic.disabled()).await;
+    assert_eq!(mic.get_attribute("aria-pressed").as_deref(), Some("false"));
+    mic.click();
+    let cmd = next_matching(&mut rx, LONG, "ToggleMic", Some).await;
+    assert_eq!(cmd, UiCommand::ToggleMic);
+    view.mic_on.set(false);
+    wait_for("muted state visible", LONG, || {
+        mic.get_attribute("aria-pressed").as_deref() == Some("true")
+    })
+    .await;
+    assert_eq!(mic.text_content().as_deref(), Some("Unmute"));
+    let hangup: HtmlButtonElement = find(&el, "#hangup").unwrap().unchecked_into();
+    assert!(hangup.get_attribute("aria-label").is_some());
+    hangup.click();
+    let cmd = next_matching(&mut rx, LONG, "HangUp", Some).await;
+    assert_eq!(cmd, UiCommand::HangUp);
+
+    view.call.update(|c| c.apply(CallEvent::RoomFull));
+    wait_for("room-full", LONG, || state(&el) == "room-full").await;
+    assert!(problem(&el).contains("Pick another room"));
+    drop(handle);
+    root.remove();
+}
+
+/// Runs offer/answer and trickle ICE between two links until both are connected and `b` has a
+/// remote stream. With `glare`, both offer at once: `a` is impolite, `b` polite.
+async fn connect(
+    a: &mut PeerLink,
+    b: &mut PeerLink,
+    rx: &mut mpsc::UnboundedReceiver<(u64, PeerEvent)>,
+    glare: bool,
+) {
+    if glare {
+        let offer_a = a.make_offer(false).await.unwrap();
+        let offer_b = b.make_offer(false).await.unwrap();
+        // Impolite a ignores b's offer; polite b rolls back and answers a's.
+        assert!(a.accept_offer(&offer_b, false).await.unwrap().is_none());
+        let answer = b.accept_offer(&offer_a, true).await.unwrap().unwrap();
+        a.accept_answer(&answer).await.unwrap();
+    } else {
+        let offer = a.make_offer(false).await.unwrap();
+        let answer = b.accept_offer(&offer, true).await.unwrap().unwrap();
+        a.accept_answer(&answer).await.unwrap();
+    }
+    let (mut a_up, mut b_up, mut b_remote) = (false, false, false);
+    while !(a_up && b_up && b_remote) {
+        let (id, ev) = next_matching(rx, LONG, "peer connection", Some).await;
+        let from_a = id == a.id();
+        match ev {
+            PeerEvent::Candidate(c) if from_a => b.add_candidate(c).await.unwrap(),
+            PeerEvent::Candidate(c) => a.add_candidate(c).await.unwrap(),
+            PeerEvent::State(LinkState::Connected) if from_a => a_up = true,
+            PeerEvent::State(LinkState::Connected) => b_up = true,
+            PeerEvent::RemoteStream(s) if !from_a => {
+                b_remote = s.get_video_tracks().length() > 0;
+            }
+            _ => {}
+        }
+    }
+}
+
+fn pair() -> (
+    PeerLink,
+    PeerLink,
+    mpsc::UnboundedReceiver<(u64, PeerEvent)>,
+) {
+    let (tx, rx) = mpsc::unbounded();
+    let tx2 = tx.clone();
+    let a = PeerLink::new(&[], move |id, ev| {
+        let _ = tx.unbounded_send((id, ev));
+    })
+    .unwrap();
+    let b = PeerLink::new(&[], move |id, ev| {
+        let _ = tx2.unbounded_send((id, ev));
+    })
+    .unwrap();
+    (a, b, rx)
+}
+
+#[wasm_bindgen_test]
+async fn two_links_connect_with_fake_media_and_survive_glare() {
+    let media_a = media::acquire(&MediaRequest::default())
+        .await
+        .unwrap()
+        .media;
+    let media_b = media::acquire(&MediaRequest::default())
+        .await
+        .unwrap()
+        .media;
+    assert!(media_a.track(Kind::Video).is_some() && media_a.track(Kind::Audio).is_some());
+    for glare in [false, true] {
+        let (mut a, mut b, mut rx) = pair();
+        a.add_local(&media_a);
+        b.add_local(&media_b);
+        connect(&mut a, &mut b, &mut rx, glare).await;
+        assert!(a.is_connected() && b.is_connected());
+
+        // The remote video really plays: frames have a size and time advances.
+        let video: HtmlVideoElement = web_sys::window()
+            .unwrap()
+            .document()
+            .unwrap()
+            .create_element("video")
+            .unwrap()
+            .unchecked_into();
+        video.set_muted(true);
+        video.set_autoplay(true);
+        let root = container();
+        root.append_child(&video).unwrap();
+        video.set_src_object(Some(b.remote_stream()));
+        let _ = video.play();
+        let tracks: Vec<MediaStreamTrack> = b
+            .remote_stream()
+            .get_tracks()
+            .iter()
+            .map(|t| t.unchecked_into())
+            .collect();
+        let desc = || {
+            format!(
+                "remote frames (glare {glare}): ready {} w {} t {} paused {} tracks {:?}",
+                video.ready_state(),
+                video.video_width(),
+                video.current_time(),
+                video.paused(),
+                tracks
+                    .iter()
+                    .map(|t| (t.kind(), t.muted(), t.ready_state()))
+                    .collect::<Vec<_>>()
+            )
+        };
+        wait_for(&desc(), LONG, || {
+            video.video_width() > 0 && video.current_time() > 0.2
+        })
+        .await;
+
+        // A new camera goes out with replaceTrack, without renegotiation.
+        let cam = media_a.track(Kind::Video).unwrap();
+        a.replace_track(&cam).await.unwrap();
+        video.set_src_object(None);
+        root.remove();
+        a.close();
+        b.close();
+    }
+}
+
+#[wasm_bindgen_test]
+async fn early_candidates_wait_for_the_remote_description() {
+    let (a, mut b, _rx) = pair();
+    let media_a = media::acquire(&MediaRequest::default())
+        .await
+        .unwrap()
+        .media;
+    a.add_local(&media_a);
+    let offer = a.make_offer(false).await.unwrap();
+    let early = IceCandidate {
+        candidate: "candidate:1 1 udp 2122260223 127.0.0.1 50000 typ host".into(),
+        sdp_mid: Some("0".into()),
+        sdp_m_line_index: Some(0),
+        username_fragment: None,
+    };
+    b.add_candidate(early).await.unwrap();
+    assert_eq!(b.pending_candidates(), 1);
+    b.accept_offer(&offer, true).await.unwrap().unwrap();
+    assert_eq!(b.pending_candidates(), 0);
+}
+
+async fn app_error(request: MediaRequest) -> (String, String) {
+    let root = container();
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        view! { <App settings=settings("?room=errors&ice=none") media_request=request.clone() /> }
+    });
+    let el: web_sys::Element = root.clone().into();
+    wait_for("error state", LONG, || state(&el) == "error").await;
+    let out = (state(&el), problem(&el));
+    drop(handle);
+    root.remove();
+    out
+}
+
+#[wasm_bindgen_test]
+async fn get_user_media_rejected_says_what_to_do() {
+    // A camera that does not exist: the browser's own OverconstrainedError.
+    let (_, msg) = app_error(MediaRequest {
+        video_device: Some("no-such-camera".into()),
+        audio_device: None,
+    })
+    .await;
+    assert!(
+        msg.contains("not available") && msg.contains("Pick another"),
+        "{msg}"
+    );
+
+    // Permission refused and device busy, through the test seam (fake-UI Chromium always grants).
+    media::simulate_failure(Some("NotAllowedError"));
+    let (_, msg) = app_error(MediaRequest::default()).await;
+    assert!(msg.contains("denied") && msg.contains("Allow"), "{msg}");
+    media::simulate_failure(Some("NotReadableError"));
+    let (_, msg) = app_error(MediaRequest::default()).await;
+    assert!(msg.contains("in use by another application"), "{msg}");
+
+    // No devices at all is not an error: the call goes on receive-only.
+    media::simulate_failure(Some("NotFoundError"));
+    let got = media::acquire(&MediaRequest::default()).await.unwrap();
+    media::simulate_failure(None);
+    assert_eq!(got.notice, Some(Problem::NoDevices));
+    assert!(got.media.tracks().is_empty());
+    let link = PeerLink::new(&[], |_, _| {}).unwrap();
+    link.add_local(&got.media);
+    drop(link);
+    wait_for("all released", LONG, || {
+        media::live_tracks() == 0 && peer::live_links() == 0
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn twenty_calls_leak_nothing() {
+    let mut seen: Vec<MediaStreamTrack> = Vec::new();
+    for _ in 0..20 {
+        let media_a = media::acquire(&MediaRequest::default())
+            .await
+            .unwrap()
+            .media;
+        let media_b = media::acquire(&MediaRequest::default())
+            .await
+            .unwrap()
+            .media;
+        seen.extend(media_a.tracks());
+        seen.extend(media_b.tracks());
+        let (mut a, mut b, mut rx) = pair();
+        a.add_local(&media_a);
+        b.add_local(&media_b);
+        connect(&mut a, &mut b, &mut rx, false).await;
+        assert_eq!(peer::live_links(), 2);
+        drop(a);
+        drop(b);
+        drop(media_a);
+        drop(media_b);
+        assert_eq!(peer::live_links(), 0);
+        assert_eq!(media::live_tracks(), 0);
+        // Events of closed links stop: whatever is queued is from before the close.
+        rx.close();
+        while rx.next().await.is_some() {}
+    }
+    assert!(
+        seen.iter()
+            .all(|t| t.ready_state() == web_sys::MediaStreamTrackState::Ended)
+    );
+}

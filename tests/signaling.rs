@@ -1,0 +1,243 @@
+//! Browser tests against a real duet-server: the signaling module, and whole calls between two
+//! apps mounted in one page. The test setup starts duet-server and passes its URL at compile time:
+//!
+//! `DUET_TEST_SIGNALING_URL=http://127.0.0.1:PORT cargo test -p duet --target wasm32-unknown-unknown --test signaling`
+#![cfg(target_arch = "wasm32")]
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use duet::config::Settings;
+use duet::signaling::{SignalingClient, SignalingEvent};
+use duet::ui::App;
+use duet::{media, peer};
+use duet_protocol::ClientMessage;
+use duet_protocol::signaling::{JoinRoom, SdpType, ServerMessage, SessionDescription};
+use futures::channel::mpsc;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlButtonElement, HtmlVideoElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const LONG: Duration = Duration::from_secs(20);
+
+fn server() -> &'static str {
+    option_env!("DUET_TEST_SIGNALING_URL").expect(
+        "DUET_TEST_SIGNALING_URL is not set: start duet-server (e.g. `duet-server --port 0`) and \
+         build these tests with DUET_TEST_SIGNALING_URL=http://127.0.0.1:PORT",
+    )
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}-{}", (js_sys::Math::random() * 1e9) as u64)
+}
+
+type Events = mpsc::UnboundedReceiver<SignalingEvent>;
+
+fn client() -> (SignalingClient, Events) {
+    let url = duet_protocol::endpoint::websocket_url(server()).unwrap();
+    let (tx, rx) = mpsc::unbounded();
+    let c = SignalingClient::connect(&url, move |ev| {
+        let _ = tx.unbounded_send(ev);
+    });
+    (c, rx)
+}
+
+async fn message(rx: &mut Events, what: &str) -> ServerMessage {
+    next_matching(rx, LONG, what, |ev| match ev {
+        SignalingEvent::Message(m) => Some(m),
+        _ => None,
+    })
+    .await
+}
+
+fn join(c: &SignalingClient, room: &str, name: &str) {
+    c.send(&ClientMessage::JoinRoom(JoinRoom {
+        room: room.into(),
+        email: name.into(),
+    }));
+}
+
+#[wasm_bindgen_test]
+async fn signaling_module_talks_to_duet_server() {
+    let room = unique("sig");
+    let (a, mut rx_a) = client();
+    next_matching(&mut rx_a, LONG, "connect", |e| {
+        (e == SignalingEvent::Connected).then_some(())
+    })
+    .await;
+    assert!(a.is_connected());
+    join(&a, &room, "ann");
+    assert_eq!(
+        message(&mut rx_a, "all_users").await,
+        ServerMessage::AllUsers(vec![])
+    );
+
+    // Emitted before the connection is up: buffered by the protocol client, sent on connect.
+    let (b, mut rx_b) = client();
+    join(&b, &room, "bob");
+    let ServerMessage::AllUsers(users) = message(&mut rx_b, "all_users").await else {
+        panic!("expected all_users")
+    };
+    assert_eq!(users.len(), 1);
+    assert_eq!(users[0].email, "ann");
+
+    let offer = SessionDescription {
+        kind: SdpType::Offer,
+        sdp: "v=0\r\n".into(),
+    };
+    b.send(&ClientMessage::Offer(offer.clone()));
+    assert_eq!(
+        message(&mut rx_a, "getOffer").await,
+        ServerMessage::Offer(offer)
+    );
+
+    // A third person is refused.
+    let (c, mut rx_c) = client();
+    join(&c, &room, "cat");
+    assert_eq!(
+        message(&mut rx_c, "room_full").await,
+        ServerMessage::RoomFull
+    );
+    drop(c);
+
+    // Leaving tells the other side.
+    b.close();
+    assert!(matches!(
+        message(&mut rx_a, "user_exit").await,
+        ServerMessage::UserExit(_)
+    ));
+    drop(a);
+}
+
+#[wasm_bindgen_test]
+async fn unreachable_server_reports_retries() {
+    let (tx, mut rx) = mpsc::unbounded();
+    let c = SignalingClient::connect(
+        "ws://127.0.0.1:9/socket.io/?EIO=3&transport=websocket",
+        move |ev| {
+            let _ = tx.unbounded_send(ev);
+        },
+    );
+    let delay = next_matching(&mut rx, LONG, "a retry", |ev| match ev {
+        SignalingEvent::Down { retry_in } => Some(retry_in),
+        _ => None,
+    })
+    .await;
+    assert!(delay >= Duration::from_millis(500) && delay <= Duration::from_secs(5));
+    drop(c);
+}
+
+struct Page {
+    root: web_sys::HtmlElement,
+    el: Element,
+    handle: Option<leptos::mount::UnmountHandle<leptos::tachys::view::any_view::AnyViewState>>,
+}
+
+fn open(room: &str, name: &str) -> Page {
+    let settings =
+        Settings::from_query(&format!("?room={room}&name={name}&ice=none"), server()).unwrap();
+    let root = container();
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        view! { <App settings=settings.clone() /> }.into_any()
+    });
+    let el: Element = root.clone().into();
+    Page {
+        root,
+        el,
+        handle: Some(handle),
+    }
+}
+
+impl Page {
+    fn video(&self, id: &str) -> HtmlVideoElement {
+        find(&self.el, id).unwrap().unchecked_into()
+    }
+    fn click(&self, id: &str) {
+        find(&self.el, id)
+            .unwrap()
+            .unchecked_into::<HtmlButtonElement>()
+            .click();
+    }
+    fn close(mut self) {
+        self.handle.take();
+        self.root.remove();
+    }
+}
+
+async fn playing(page: &Page, what: &str) {
+    let v = page.video("#remotevideo");
+    wait_for(what, LONG, || v.video_width() > 0).await;
+    let t0 = v.current_time();
+    wait_for(what, LONG, || v.current_time() > t0 + 0.2).await;
+}
+
+#[wasm_bindgen_test]
+async fn two_apps_call_each_other_through_duet_server() {
+    let room = unique("call");
+    let ann = open(&room, "Ann");
+    wait_for("ann waiting", LONG, || state(&ann.el) == "waiting").await;
+    let bob = open(&room, "Bob");
+    wait_for("both connected", LONG, || {
+        state(&ann.el) == "connected" && state(&bob.el) == "connected"
+    })
+    .await;
+    playing(&ann, "ann sees bob").await;
+    playing(&bob, "bob sees ann").await;
+    let name = find(&bob.el, "#peername").and_then(|e| e.text_content());
+    assert_eq!(name.as_deref(), Some("Ann"));
+
+    // A third app is told the room is full, in words.
+    let cat = open(&room, "Cat");
+    wait_for("room-full", LONG, || state(&cat.el) == "room-full").await;
+    assert!(problem(&cat.el).contains("Pick another room"));
+    cat.close();
+
+    // Bob hangs up: Ann sees peer-left and waits; Bob's camera is released.
+    bob.click("#hangup");
+    wait_for("ann peer-left", LONG, || state(&ann.el) == "peer-left").await;
+    wait_for("bob idle", LONG, || state(&bob.el) == "idle").await;
+    assert!(ann.video("#remotevideo").src_object().is_none());
+
+    // Bob joins again from the form; the call comes back.
+    bob.click("#join");
+    wait_for("reconnected", LONG, || {
+        state(&ann.el) == "connected" && state(&bob.el) == "connected"
+    })
+    .await;
+    playing(&ann, "ann sees bob again").await;
+    ann.close();
+    bob.close();
+    wait_for("everything released", LONG, || {
+        peer::live_links() == 0 && media::live_tracks() == 0
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn twenty_joins_and_hang_ups_leak_nothing() {
+    let room = unique("leak");
+    let page = open(&room, "Ann");
+    wait_for("waiting", LONG, || state(&page.el) == "waiting").await;
+    let (links, tracks) = (peer::live_links(), media::live_tracks());
+    assert_eq!(links, 1);
+    for i in 0..20 {
+        page.click("#hangup");
+        wait_for("idle", LONG, || state(&page.el) == "idle").await;
+        assert_eq!(peer::live_links(), 0, "round {i}");
+        assert_eq!(media::live_tracks(), 0, "round {i}");
+        page.click("#join");
+        wait_for("waiting", LONG, || state(&page.el) == "waiting").await;
+        assert_eq!(peer::live_links(), links, "round {i}");
+        assert_eq!(media::live_tracks(), tracks, "round {i}");
+    }
+    page.close();
+    wait_for("released", LONG, || {
+        peer::live_links() == 0 && media::live_tracks() == 0
+    })
+    .await;
+}
