@@ -111,8 +111,10 @@ impl RunningServer {
         self.certificate_pem.as_deref()
     }
 
-    /// Disconnects every socket (peers get no `user_exit` storm: everyone is leaving), stops
-    /// accepting, lets in-flight requests finish for a few seconds, then returns.
+    /// Closes every socket's transport, stops accepting, lets in-flight requests finish for a
+    /// few seconds, then returns. Transports are closed with an Engine.IO close rather than a
+    /// Socket.IO disconnect: socket.io-client treats the latter as final, the former as a
+    /// reason to reconnect, which is what a restart needs.
     pub async fn shutdown(self) -> Result<(), ServeError> {
         if tokio::time::timeout(SHUTDOWN_GRACE, self.io.close())
             .await

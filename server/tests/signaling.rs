@@ -105,12 +105,12 @@ async fn third_joiner_gets_room_full_and_capacity_is_configurable() {
     server.shutdown().await.unwrap();
 
     let server = start(&["--room-capacity", "3"]).await;
-    let mut ids = Vec::new();
+    let (mut ids, mut seated) = (Vec::new(), Vec::new());
     for name in ["a", "b", "c"] {
         let mut p = Peer::connect(&server, name).await;
         assert_eq!(p.join_expect_users("r").await, ids);
         ids.push(p.id());
-        std::mem::forget(p); // keep the seat for the rest of the test
+        seated.push(p); // keeps the seat for the rest of the test
     }
     let mut d = Peer::connect(&server, "d").await;
     d.join("r").await;
@@ -611,4 +611,19 @@ async fn heartbeat_frees_the_seat_of_a_vanished_polling_client() {
     assert!(freed < Duration::from_secs(5), "took {freed:?}");
     assert!(freed < WAIT);
     server.shutdown().await.unwrap();
+}
+
+/// Shutting down closes the transports (Engine.IO close) without a Socket.IO disconnect, which
+/// socket.io-client treats as final: clients reconnect to the restarted server and rejoin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_closes_transports_so_clients_reconnect() {
+    let server = start(&[]).await;
+    let mut ws = raw_ws(&server).await;
+    let stop = tokio::spawn(server.shutdown());
+    let mut frames = Vec::new();
+    while let Some(t) = next_text(&mut ws).await {
+        frames.push(t);
+    }
+    assert!(!frames.iter().any(|f| f == "41"), "{frames:?}");
+    stop.await.unwrap().unwrap();
 }
