@@ -374,8 +374,8 @@ pub struct DeviceWatcher {
 
 impl DeviceWatcher {
     /// Calls `on_change` on every devicechange.
-    pub fn new(mut on_change: impl FnMut() + 'static) -> Self {
-        let callback = Closure::<dyn FnMut()>::new(move || on_change());
+    pub fn new(on_change: impl FnMut() + 'static) -> Self {
+        let callback = Closure::<dyn FnMut()>::new(on_change);
         let target = media_devices().ok();
         if let Some(t) = &target {
             let _ = t.add_event_listener_with_callback(

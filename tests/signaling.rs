@@ -26,10 +26,15 @@ wasm_bindgen_test_configure!(run_in_browser);
 const LONG: Duration = Duration::from_secs(20);
 
 fn server() -> &'static str {
-    option_env!("DUET_TEST_SIGNALING_URL").expect(
-        "DUET_TEST_SIGNALING_URL is not set: start duet-server (e.g. `duet-server --port 0`) and \
-         build these tests with DUET_TEST_SIGNALING_URL=http://127.0.0.1:PORT",
-    )
+    // Read at compile time (the wasm test has no environment), checked at run time so that a
+    // build without it still compiles and the tests fail with this message instead of passing.
+    match option_env!("DUET_TEST_SIGNALING_URL") {
+        Some(url) => url,
+        None => panic!(
+            "DUET_TEST_SIGNALING_URL is not set: start duet-server (e.g. `duet-server --port 0`) \
+             and build these tests with DUET_TEST_SIGNALING_URL=http://127.0.0.1:PORT"
+        ),
+    }
 }
 
 fn unique(prefix: &str) -> String {
