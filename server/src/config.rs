@@ -38,7 +38,7 @@ pub struct Config {
 
     /// Relayed events (offer/answer/candidate/join/leave) each connection may send per second,
     /// on average. Bursts up to --relay-burst are allowed (ICE gathering emits many candidates).
-    #[arg(long, env = "DUET_RELAY_RATE", default_value_t = 20.0)]
+    #[arg(long, env = "DUET_RELAY_RATE", default_value_t = 20.0, value_parser = positive_rate)]
     pub relay_rate: f64,
 
     /// Largest burst of relayed events one connection may send at once.
@@ -47,16 +47,19 @@ pub struct Config {
 
     /// Largest Engine.IO payload in bytes: one polling POST body or one WebSocket message. The
     /// biggest legitimate message is a 64 KiB SDP; 1 MB leaves room for polling batches.
-    #[arg(long, env = "DUET_MAX_PAYLOAD", default_value_t = 1_000_000)]
+    #[arg(long, env = "DUET_MAX_PAYLOAD", default_value_t = 1_000_000,
+          value_parser = clap::value_parser!(u64).range(1024..))]
     pub max_payload: u64,
 
     /// Engine.IO heartbeat interval in milliseconds (socket.io 2.3.0 uses 25000).
-    #[arg(long, env = "DUET_PING_INTERVAL_MS", default_value_t = 25_000)]
+    #[arg(long, env = "DUET_PING_INTERVAL_MS", default_value_t = 25_000,
+          value_parser = clap::value_parser!(u64).range(100..))]
     pub ping_interval_ms: u64,
 
     /// Engine.IO heartbeat timeout in milliseconds (socket.io 2.3.0 uses 5000). A polling client
     /// whose page closed holds its seat until interval + timeout have passed.
-    #[arg(long, env = "DUET_PING_TIMEOUT_MS", default_value_t = 5_000)]
+    #[arg(long, env = "DUET_PING_TIMEOUT_MS", default_value_t = 5_000,
+          value_parser = clap::value_parser!(u64).range(100..))]
     pub ping_timeout_ms: u64,
 
     /// ICE server URL for the browser (stun:, turn: or turns:). Repeat for several. Default:
@@ -96,7 +99,7 @@ pub struct Config {
     #[arg(long, env = "DUET_SELF_SIGNED")]
     pub self_signed: bool,
 
-    /// Origin allowed to open the signaling socket, e.g. https://duet.example. Repeatable.
+    /// Origin allowed to open the signaling socket, e.g. `https://duet.example`. Repeatable.
     /// Same-origin and localhost pages are always allowed; requests without an Origin header
     /// (non-browser clients) too.
     #[arg(
@@ -105,6 +108,16 @@ pub struct Config {
         value_delimiter = ','
     )]
     pub allowed_origins: Vec<String>,
+}
+
+/// A rate in events per second: a finite number above zero.
+fn positive_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        _ => Err(format!(
+            "{s:?} is not a positive number of events per second"
+        )),
+    }
 }
 
 impl Config {
@@ -158,6 +171,22 @@ mod tests {
         .unwrap();
         assert_eq!(c.ice_servers, vec!["stun:a:3478", "turn:b:3478"]);
         assert_eq!(c.allowed_origins, vec!["https://x.example"]);
+    }
+
+    #[test]
+    fn nonsense_limits_are_refused() {
+        for bad in [
+            ["--ping-interval-ms", "0"],
+            ["--ping-timeout-ms", "5"],
+            ["--max-payload", "10"],
+            ["--relay-rate", "0"],
+            ["--relay-rate", "NaN"],
+            ["--room-capacity", "0"],
+        ] {
+            let args = ["duet-server", bad[0], bad[1]];
+            assert!(Config::from_args(args).is_err(), "{bad:?} accepted");
+        }
+        assert!(Config::from_args(["duet-server", "--relay-rate", "0.5"]).is_ok());
     }
 
     #[test]
