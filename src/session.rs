@@ -24,7 +24,7 @@ use crate::signaling::{SignalingClient, SignalingEvent};
 /// How long a connection may stay `disconnected` before ICE is restarted.
 pub const DISCONNECT_GRACE: Duration = Duration::from_secs(5);
 /// How long an ICE restart may take before the other person counts as gone.
-pub const RESTART_DEADLINE: Duration = Duration::from_secs(10);
+pub const RESTART_DEADLINE: Duration = Duration::from_secs(8);
 
 /// What the user asks for. Plain data, so components hold only a channel sender.
 #[derive(Debug, Clone, PartialEq, Eq)]
