@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::middleware::{Next, from_fn_with_state};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use http::{StatusCode, header};
@@ -210,7 +210,7 @@ fn app(config: &Config, signaling: Arc<Signaling>) -> (Router, SocketIo) {
     let static_site = Router::new()
         .fallback(static_files::serve)
         .layer(CompressionLayer::new())
-        .with_state(site.clone());
+        .with_state(site);
     let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics))
@@ -218,7 +218,7 @@ fn app(config: &Config, signaling: Arc<Signaling>) -> (Router, SocketIo) {
         .fallback_service(static_site)
         .layer(socket_layer)
         .layer(from_fn_with_state(state.clone(), socket_gate))
-        .layer(from_fn_with_state(site, static_files::security_headers))
+        .layer(from_fn(static_files::security_headers))
         .with_state(state);
     (router, io)
 }

@@ -3,7 +3,6 @@
 //! `index.html`, and the security headers every page gets.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -21,58 +20,55 @@ const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Everything else (index.html above all) is revalidated, so a deploy shows at once.
 const REVALIDATE: &str = "no-cache";
 
-/// The static site and what was learned from its `index.html` at start.
+/// The static site.
 #[derive(Debug, Clone)]
 pub struct StaticSite {
     dir: PathBuf,
-    /// CSP sources (`'sha256-…'`) for the inline scripts of index.html: Trunk boots the wasm
-    /// from an inline module script, which a strict `script-src 'self'` would block.
-    script_hashes: Arc<Vec<String>>,
 }
 
 impl StaticSite {
-    /// Reads `dir/index.html` (if any) to allow its inline scripts in the CSP.
+    /// Serves `dir`. A missing `index.html` is only warned about: the signaling still works.
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         let dir = dir.into();
-        let script_hashes = match std::fs::read_to_string(dir.join("index.html")) {
-            Ok(html) => inline_script_hashes(&html),
-            Err(e) => {
-                tracing::warn!(dir = %dir.display(), "no index.html to serve: {e}");
-                Vec::new()
-            }
-        };
-        Self {
-            dir,
-            script_hashes: Arc::new(script_hashes),
+        if !dir.join("index.html").is_file() {
+            tracing::warn!(dir = %dir.display(), "no index.html to serve");
         }
+        Self { dir }
     }
 
     /// The directory served.
     pub fn dir(&self) -> &Path {
         &self.dir
     }
-
-    /// The Content-Security-Policy for a page served under `host`: same-origin everything,
-    /// wasm compilation allowed, camera/mic blobs allowed, and the signaling WebSocket.
-    pub fn content_security_policy(&self, host: Option<&str>) -> String {
-        let mut scripts = String::from("'self' 'wasm-unsafe-eval'");
-        for h in self.script_hashes.iter() {
-            scripts.push(' ');
-            scripts.push_str(h);
-        }
-        // 'self' covers ws/wss only in CSP3 browsers; name the socket explicitly for the rest.
-        let socket = host
-            .filter(|h| is_plain_host(h))
-            .map(|h| format!(" ws://{h} wss://{h}"))
-            .unwrap_or_default();
-        format!(
-            "default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; \
-             img-src 'self' data: blob:; media-src 'self' blob: mediastream:; \
-             connect-src 'self'{socket}; font-src 'self' data:; object-src 'none'; \
-             base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-        )
-    }
 }
+
+/// The Content-Security-Policy for a response served under `host`: same-origin everything, wasm
+/// compilation allowed, camera/mic blobs allowed, the signaling WebSocket, and the inline scripts
+/// of the HTML document being served (Trunk boots the wasm from an inline module script, which a
+/// plain `script-src 'self'` would block). `script_hashes` are `'sha256-…'` sources.
+pub fn content_security_policy(host: Option<&str>, script_hashes: &[String]) -> String {
+    let mut scripts = String::from("'self' 'wasm-unsafe-eval'");
+    for h in script_hashes {
+        scripts.push(' ');
+        scripts.push_str(h);
+    }
+    // 'self' covers ws/wss only in CSP3 browsers; name the socket explicitly for the rest.
+    let socket = host
+        .filter(|h| is_plain_host(h))
+        .map(|h| format!(" ws://{h} wss://{h}"))
+        .unwrap_or_default();
+    format!(
+        "default-src 'self'; script-src {scripts}; style-src 'self' 'unsafe-inline'; \
+         img-src 'self' data: blob:; media-src 'self' blob: mediastream:; \
+         connect-src 'self'{socket}; font-src 'self' data:; object-src 'none'; \
+         base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// The inline-script hashes of the HTML document a response carries, computed when it is served
+/// so a rebuilt `dist/` (new file hashes in the boot script) needs no restart.
+#[derive(Debug, Clone, Default)]
+struct DocumentScripts(Vec<String>);
 
 /// A Host header safe to echo inside a CSP (no spaces, semicolons or quotes).
 fn is_plain_host(host: &str) -> bool {
@@ -139,7 +135,8 @@ pub async fn serve(State(site): State<StaticSite>, req: Request) -> Response {
         Err(never) => match never {},
     };
     let last = path.rsplit('/').next().unwrap_or("");
-    if res.status() == StatusCode::NOT_FOUND && !last.contains('.') {
+    let fell_back = res.status() == StatusCode::NOT_FOUND && !last.contains('.');
+    if fell_back {
         let mut index_req = Request::new(Body::empty());
         *index_req.headers_mut() = headers;
         let index = ServeFile::new(site.dir.join("index.html"))
@@ -149,6 +146,18 @@ pub async fn serve(State(site): State<StaticSite>, req: Request) -> Response {
             Ok(res) => res.map(Body::new),
             Err(never) => match never {},
         };
+    }
+    let is_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("text/html"));
+    if res.status().is_success() && is_html {
+        if let Some(file) = html_file(&site.dir, &path, fell_back) {
+            let html = tokio::fs::read_to_string(&file).await.unwrap_or_default();
+            res.extensions_mut()
+                .insert(DocumentScripts(inline_script_hashes(&html)));
+        }
     }
     let cache = if res.status().is_success() && is_hashed_asset(&path) {
         IMMUTABLE
@@ -160,6 +169,27 @@ pub async fn serve(State(site): State<StaticSite>, req: Request) -> Response {
     res
 }
 
+/// The file behind an HTML response for `path`: the fallback index, the file itself, or the
+/// directory's index.html. None for anything that could step outside `dir`.
+fn html_file(dir: &Path, path: &str, fell_back: bool) -> Option<PathBuf> {
+    if fell_back {
+        return Some(dir.join("index.html"));
+    }
+    let relative = path.trim_start_matches('/');
+    if relative
+        .split('/')
+        .any(|seg| seg == ".." || seg.contains('\\'))
+    {
+        return None;
+    }
+    let candidate = dir.join(relative);
+    if candidate.is_dir() {
+        Some(candidate.join("index.html"))
+    } else {
+        Some(candidate)
+    }
+}
+
 fn status(code: StatusCode) -> Response {
     let mut res = Response::new(Body::empty());
     *res.status_mut() = code;
@@ -167,19 +197,19 @@ fn status(code: StatusCode) -> Response {
 }
 
 /// Adds the security headers to every response.
-pub async fn security_headers(
-    State(site): State<StaticSite>,
-    req: Request,
-    next: Next,
-) -> Response {
+pub async fn security_headers(req: Request, next: Next) -> Response {
     let host = req
         .headers()
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .map(str::to_owned);
     let mut res = next.run(req).await;
+    let scripts = res
+        .extensions_mut()
+        .remove::<DocumentScripts>()
+        .unwrap_or_default();
     let h = res.headers_mut();
-    if let Ok(csp) = HeaderValue::from_str(&site.content_security_policy(host.as_deref())) {
+    if let Ok(csp) = HeaderValue::from_str(&content_security_policy(host.as_deref(), &scripts.0)) {
         h.insert(header::CONTENT_SECURITY_POLICY, csp);
     }
     let fixed = [
@@ -226,14 +256,10 @@ mod tests {
 
     #[test]
     fn csp_names_the_socket_but_not_a_hostile_host() {
-        let site = StaticSite {
-            dir: PathBuf::new(),
-            script_hashes: Arc::new(vec![]),
-        };
-        let csp = site.content_security_policy(Some("localhost:8080"));
+        let csp = content_security_policy(Some("localhost:8080"), &[]);
         assert!(csp.contains("connect-src 'self' ws://localhost:8080 wss://localhost:8080;"));
         assert!(csp.contains("'wasm-unsafe-eval'"));
-        let hostile = site.content_security_policy(Some("x; script-src *"));
+        let hostile = content_security_policy(Some("x; script-src *"), &[]);
         assert!(hostile.contains("connect-src 'self';"));
     }
 }

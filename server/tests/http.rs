@@ -118,6 +118,27 @@ async fn serves_the_app_with_types_compression_caching_fallback_and_csp() {
     // Unhashed files are revalidated.
     let icon = http.get(url("/favicon.ico")).send().await.unwrap();
     assert_eq!(header(&icon, "cache-control"), "no-cache");
+    // A rebuilt index.html (new boot script) is allowed without a restart, and every HTML
+    // document gets the hashes of its own inline scripts.
+    let rebuilt = "import init from '/duet-fedcba9876543210.js'; await init();";
+    std::fs::write(
+        dir.path().join("index.html"),
+        format!("<!doctype html><script type=\"module\">{rebuilt}</script>"),
+    )
+    .unwrap();
+    std::fs::create_dir(dir.path().join("seed")).unwrap();
+    std::fs::write(
+        dir.path().join("seed/index.html"),
+        "<!doctype html><script>seed()</script>",
+    )
+    .unwrap();
+    for (path, script) in [("/", rebuilt), ("/room/x", rebuilt), ("/seed/", "seed()")] {
+        let res = http.get(url(path)).send().await.unwrap();
+        let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(script));
+        let csp = header(&res, "content-security-policy");
+        assert!(csp.contains(&format!("'sha256-{hash}'")), "{path}: {csp}");
+        assert!(!csp.contains(&boot_hash), "{path}: stale hash in {csp}");
+    }
     // Only GET/HEAD reach files.
     let post = http.post(url("/index.html")).send().await.unwrap();
     assert_eq!(post.status(), 405);
