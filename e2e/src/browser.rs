@@ -119,7 +119,7 @@ impl Driver {
             )
             .await?;
         if permission == Permission::Deny {
-            for name in ["videoCapture", "audioCapture"] {
+            for name in ["camera", "microphone"] {
                 browser
                     .cdp(
                         "Browser.setPermission",

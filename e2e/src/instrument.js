@@ -174,6 +174,7 @@
     return {
       state: status ? status.getAttribute('data-state') : null,
       status_text: status ? status.textContent : null,
+      problem: (document.getElementById('callproblem') || {}).textContent || null,
       states: e2e.states.map((s) => s.state),
       remote: videoInfo('remotevideo'),
       local: videoInfo('localvideo'),

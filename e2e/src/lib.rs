@@ -44,6 +44,16 @@ pub enum App {
     Seed,
 }
 
+/// The URL of `app` on `server` joining `room` as `name`, with no ICE servers (host candidates
+/// only: nothing leaves the machine).
+pub fn page_url(app: App, server: &Server, room: &str, name: &str) -> String {
+    let path = match app {
+        App::Duet => "/",
+        App::Seed => "/seed/",
+    };
+    format!("{}{path}?room={room}&name={name}&ice=none", server.origin())
+}
+
 /// One scenario's world: its results folder, site, chromedriver and pages.
 pub struct Test {
     name: String,
@@ -84,8 +94,7 @@ impl Test {
         Server::start(kind, self.site.path(), log).await
     }
 
-    /// Opens `app` from `server` in a new browser, joining `room` as `name` (no ICE servers:
-    /// host candidates only, nothing leaves the machine).
+    /// Opens `app` from `server` in a new browser, joining `room` as `label`.
     pub async fn open(
         &mut self,
         label: &str,
@@ -94,24 +103,14 @@ impl Test {
         room: &str,
         permission: Permission,
     ) -> Result<Rc<Page>> {
-        let path = match app {
-            App::Duet => "/",
-            App::Seed => "/seed/",
-        };
-        let url = format!(
-            "{}{path}?room={room}&name={label}&ice=none",
-            server.origin()
-        );
-        self.open_url(label, &url, permission).await
+        let page = self.launch(label, permission).await?;
+        page.goto(&page_url(app, server, room, label)).await?;
+        Ok(page)
     }
 
-    /// Opens `url` in a new browser.
-    pub async fn open_url(
-        &mut self,
-        label: &str,
-        url: &str,
-        permission: Permission,
-    ) -> Result<Rc<Page>> {
+    /// Starts a browser for a page without loading anything yet, so several pages can then
+    /// load at the same moment.
+    pub async fn launch(&mut self, label: &str, permission: Permission) -> Result<Rc<Page>> {
         let browser = self
             .driver
             .browser(permission)
@@ -122,11 +121,6 @@ impl Test {
             browser,
         });
         self.pages.push(page.clone());
-        page.browser
-            .client()
-            .goto(url)
-            .await
-            .with_context(|| format!("{label}: cannot load {url}"))?;
         Ok(page)
     }
 

@@ -66,6 +66,8 @@ pub struct Snapshot {
     pub state: Option<String>,
     /// The status in words.
     pub status_text: Option<String>,
+    /// `#callproblem`: the error or notice the page shows, if any.
+    pub problem: Option<String>,
     /// Every state the page has shown, in order.
     pub states: Vec<String>,
     /// `#remotevideo`.
@@ -160,6 +162,28 @@ pub struct Page {
 }
 
 impl Page {
+    /// Loads `url` and waits for its load event.
+    pub async fn goto(&self, url: &str) -> Result<()> {
+        self.browser
+            .client()
+            .goto(url)
+            .await
+            .with_context(|| format!("{}: cannot load {url}", self.label))
+    }
+
+    /// Runs `script` (a function body; `arguments` holds `args`) and returns its result.
+    pub async fn eval(
+        &self,
+        script: &str,
+        args: Vec<serde_json::Value>,
+    ) -> Result<serde_json::Value> {
+        self.browser
+            .client()
+            .execute(script, args)
+            .await
+            .with_context(|| format!("{}: script failed", self.label))
+    }
+
     /// Reads the page, summarising the last `window` of samples.
     pub async fn snapshot(&self, window: Duration) -> Result<Snapshot> {
         let v = self
@@ -286,10 +310,11 @@ pub fn describe(s: &Snapshot) -> String {
         )
     });
     format!(
-        "state={:?} (history {:?}); {remote}; over {:.0} ms: +{:.2}s, {} frames, luma {:?}, \
+        "state={:?} (history {:?}) problem={:?}; {remote}; over {:.0} ms: +{:.2}s, {} frames, luma {:?}, \
          audio peak {:?}; sent {:?}; received {:?}",
         s.state,
         s.states,
+        s.problem,
         s.window_ms,
         s.advanced_s,
         s.new_frames,

@@ -102,6 +102,7 @@ impl Server {
                     .arg("--static-dir")
                     .arg(&self.site)
                     .env("RUST_LOG", "info,duet_server=debug")
+                    .env("NO_COLOR", "1")
                     // Only what the tests pass counts: no DUET_*/PORT from the caller's shell.
                     .env_remove("PORT");
                 c

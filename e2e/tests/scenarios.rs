@@ -1,41 +1,493 @@
-//! The end-to-end scenarios of issue 5. Each starts its own servers and browsers; run one with
-//! cargo's name filter, e.g. `cargo test -p duet-e2e --test scenarios -- seed_clients`.
+//! The end-to-end scenarios of issue 5, each with its own servers and browsers. Every call is
+//! checked on media, from the other side: the remote `<video>` has a size, its time and frames
+//! advance, its picture is not black and its sound carries the fake microphone's beeps.
+//!
+//! Run one or a few with cargo's name filter (a substring of the test name):
+//!   cargo test -p duet-e2e --test scenarios -- room_full
+//!   cargo test -p duet-e2e --test scenarios -- through_seed_server --nocapture
 
-use std::time::Duration;
+use std::collections::BTreeSet;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
 
-use anyhow::Result;
-use duet_e2e::{App, Permission, ServerKind, Test, run};
+use anyhow::{Context, Result};
+use duet_e2e::probes::describe;
+use duet_e2e::{App, Page, Permission, ServerKind, Snapshot, Test, ensure, page_url, run};
 
-/// Page load, media, signaling and ICE on a busy 2-core machine.
+/// Page load, wasm start, media, signaling and ICE on a busy 2-core machine.
 const CALL_WITHIN: Duration = Duration::from_secs(30);
+/// A state change the page should show promptly.
+const STATE_WITHIN: Duration = Duration::from_secs(15);
 
-/// Two seed clients call each other through `kind`: proves the harness, the peers and, through
-/// duet-server, that it speaks to an unmodified socket.io-client 2.3.0.
-async fn seed_clients(t: &mut Test, kind: ServerKind) -> Result<()> {
+/// Calls between `first` and `second` (joining in that order) through `kind`, and checks
+/// that each plays the other; Duet pages must also say `connected`.
+async fn call(t: &mut Test, kind: ServerKind, first: App, second: App) -> Result<()> {
     let server = t.server(kind).await?;
     let a = t
-        .open("seed-a", App::Seed, &server, "room1", Permission::Grant)
+        .open("first", first, &server, "room1", Permission::Grant)
         .await?;
+    if first == App::Duet {
+        // The second page joins once the first is in the room, so the roles are known.
+        a.wait_state(&["waiting"], CALL_WITHIN).await?;
+    }
     let b = t
-        .open("seed-b", App::Seed, &server, "room1", Permission::Grant)
+        .open("second", second, &server, "room1", Permission::Grant)
         .await?;
-    a.wait_playing(CALL_WITHIN).await?;
-    b.wait_playing(CALL_WITHIN).await?;
+    for (page, app) in [(&a, first), (&b, second)] {
+        if app == App::Duet {
+            page.wait_state(&["connected"], CALL_WITHIN).await?;
+        }
+        page.wait_playing(CALL_WITHIN).await?;
+    }
     Ok(())
 }
 
-#[tokio::test]
-async fn seed_clients_through_seed_server() {
-    run("seed_clients_through_seed_server", |t| {
-        Box::pin(seed_clients(t, ServerKind::Seed))
-    })
-    .await;
+/// Two Duet pages in a room through `server`, both connected and playing.
+async fn duet_pair(
+    t: &mut Test,
+    server: &duet_e2e::Server,
+    room: &str,
+) -> Result<(Rc<Page>, Rc<Page>)> {
+    let a = t
+        .open("alice", App::Duet, server, room, Permission::Grant)
+        .await?;
+    a.wait_state(&["waiting"], CALL_WITHIN).await?;
+    let b = t
+        .open("bob", App::Duet, server, room, Permission::Grant)
+        .await?;
+    for p in [&a, &b] {
+        p.wait_state(&["connected"], CALL_WITHIN).await?;
+        p.wait_playing(CALL_WITHIN).await?;
+    }
+    Ok((a, b))
 }
 
-#[tokio::test]
-async fn seed_clients_through_duet_server() {
-    run("seed_clients_through_duet_server", |t| {
-        Box::pin(seed_clients(t, ServerKind::Duet))
-    })
-    .await;
+macro_rules! scenario {
+    ($name:ident, $body:expr) => {
+        #[tokio::test]
+        async fn $name() {
+            run(stringify!($name), |t| Box::pin($body(t))).await;
+        }
+    };
 }
+
+// The harness and the peers, without the Duet frontend.
+scenario!(seed_clients_through_seed_server, |t| call(
+    t,
+    ServerKind::Seed,
+    App::Seed,
+    App::Seed
+));
+scenario!(seed_clients_through_duet_server, |t| call(
+    t,
+    ServerKind::Duet,
+    App::Seed,
+    App::Seed
+));
+
+// 1, 2: Duet and Duet.
+scenario!(duet_pair_through_duet_server, |t| call(
+    t,
+    ServerKind::Duet,
+    App::Duet,
+    App::Duet
+));
+scenario!(duet_pair_through_seed_server, |t| call(
+    t,
+    ServerKind::Seed,
+    App::Duet,
+    App::Duet
+));
+
+// 3: a Duet page and the seed's client, each server, each making the offer once.
+scenario!(duet_answers_seed_client_through_duet_server, |t| call(
+    t,
+    ServerKind::Duet,
+    App::Duet,
+    App::Seed
+));
+scenario!(duet_offers_to_seed_client_through_duet_server, |t| call(
+    t,
+    ServerKind::Duet,
+    App::Seed,
+    App::Duet
+));
+scenario!(duet_answers_seed_client_through_seed_server, |t| call(
+    t,
+    ServerKind::Seed,
+    App::Duet,
+    App::Seed
+));
+scenario!(duet_offers_to_seed_client_through_seed_server, |t| call(
+    t,
+    ServerKind::Seed,
+    App::Seed,
+    App::Duet
+));
+
+/// Scenario 4: A third page is turned away with `room-full` and gets no media; the call goes on.
+async fn room_full(t: &mut Test) -> Result<()> {
+    let server = t.server(ServerKind::Duet).await?;
+    let (a, b) = duet_pair(t, &server, "room1").await?;
+    let c = t
+        .open("carol", App::Duet, &server, "room1", Permission::Grant)
+        .await?;
+    let turned_away = c.wait_state(&["room-full"], STATE_WITHIN).await?;
+    println!("  carol sees: {:?}", turned_away.status_text);
+    // Give a wrongly admitted third party time to get media, then check it has none.
+    let c_snap = c
+        .wait_for_window(
+            "still without media",
+            STATE_WITHIN,
+            Duration::from_secs(3),
+            |s| s.window_ms >= 2500.0,
+        )
+        .await?;
+    ensure(
+        c_snap.state.as_deref() == Some("room-full")
+            && c_snap
+                .remote
+                .as_ref()
+                .is_none_or(|v| v.width == 0 && v.tracks.is_empty()),
+        || format!("carol got into the call: {}", describe(&c_snap)),
+    )?;
+    for p in [&a, &b] {
+        let s = p.wait_playing(STATE_WITHIN).await?;
+        ensure(s.state.as_deref() == Some("connected"), || {
+            format!("{} left `connected`: {}", p.label, describe(&s))
+        })?;
+    }
+    Ok(())
+}
+scenario!(room_full_turns_the_third_away, room_full);
+
+/// Scenario 5: One page closes; the other notices; a new page joins and both play within 2 s of it
+/// starting to signal.
+async fn peer_leaves_and_new_joins(t: &mut Test) -> Result<()> {
+    let server = t.server(ServerKind::Duet).await?;
+    let (a, b) = duet_pair(t, &server, "room1").await?;
+    t.close(&b).await?;
+    let left = a
+        .wait_for("told that bob left", STATE_WITHIN, |s| {
+            matches!(s.state.as_deref(), Some("peer-left" | "waiting")) && s.remote_gone()
+        })
+        .await?;
+    println!("  alice sees: {:?}", left.status_text);
+    let c = t.launch("carol", Permission::Grant).await?;
+    c.goto(&page_url(App::Duet, &server, "room1", "carol"))
+        .await?;
+    let signaling = c
+        .wait_state(
+            &["joining", "waiting", "connecting", "connected"],
+            CALL_WITHIN,
+        )
+        .await?;
+    let started = Instant::now();
+    let first_frames =
+        |s: &Snapshot| s.remote.as_ref().is_some_and(|v| v.width > 0) && s.new_frames > 0;
+    a.wait_for("showing carol", CALL_WITHIN, first_frames)
+        .await?;
+    c.wait_for("showing alice", CALL_WITHIN, first_frames)
+        .await?;
+    let took = started.elapsed();
+    println!(
+        "  both show the other {:.2} s after carol reached {:?}",
+        took.as_secs_f64(),
+        signaling.state
+    );
+    for p in [&a, &c] {
+        p.wait_state(&["connected"], STATE_WITHIN).await?;
+        p.wait_playing(STATE_WITHIN).await?;
+    }
+    ensure(took <= Duration::from_secs(2), || {
+        format!(
+            "the new call took {:.2} s to show pictures (limit 2 s)",
+            took.as_secs_f64()
+        )
+    })
+}
+scenario!(peer_leaves_and_a_new_one_joins, peer_leaves_and_new_joins);
+
+/// Scenario 6: Two rooms joined at the same moment: each page plays its own partner, and no relayed
+/// message crossed rooms (every ICE fragment a page received was sent by its partner, and it
+/// received exactly as many relays as its partner sent).
+async fn two_rooms(t: &mut Test) -> Result<()> {
+    let server = t.server(ServerKind::Duet).await?;
+    let mut pages = Vec::new();
+    for (label, room) in [
+        ("a1", "roomA"),
+        ("b1", "roomB"),
+        ("a2", "roomA"),
+        ("b2", "roomB"),
+    ] {
+        pages.push((t.launch(label, Permission::Grant).await?, room));
+    }
+    let urls: Vec<String> = pages
+        .iter()
+        .map(|(p, room)| page_url(App::Duet, &server, room, &p.label))
+        .collect();
+    let loads = pages.iter().zip(&urls).map(|((p, _), url)| p.goto(url));
+    futures::future::try_join_all(loads).await?;
+    for (p, _) in &pages {
+        p.wait_state(&["connected"], CALL_WITHIN).await?;
+        p.wait_playing(CALL_WITHIN).await?;
+    }
+    let pairs = [(&pages[0].0, &pages[2].0), (&pages[1].0, &pages[3].0)];
+    for (x, y) in pairs {
+        for (me, partner) in [(x, y), (y, x)] {
+            let theirs = partner.snapshot(Duration::from_secs(1)).await?;
+            let mine = me
+                .wait_for("received every relay its partner sent", STATE_WITHIN, |s| {
+                    s.relays_received() >= theirs.relays_sent()
+                })
+                .await?;
+            let sent: BTreeSet<_> = theirs.ufrags_sent.iter().collect();
+            let foreign: Vec<_> = mine
+                .ufrags_received
+                .iter()
+                .filter(|f| !sent.contains(f))
+                .collect();
+            ensure(
+                foreign.is_empty() && !mine.ufrags_received.is_empty(),
+                || {
+                    format!(
+                        "{} received ICE fragments {foreign:?} that {} never sent ({:?})",
+                        me.label, partner.label, theirs.ufrags_sent
+                    )
+                },
+            )?;
+            ensure(mine.relays_received() == theirs.relays_sent(), || {
+                format!(
+                    "{} received {} relays but {} sent {}: messages crossed rooms",
+                    me.label,
+                    mine.relays_received(),
+                    partner.label,
+                    theirs.relays_sent()
+                )
+            })?;
+            println!(
+                "  {} received {} relays, all {} sent by {}",
+                me.label,
+                mine.relays_received(),
+                theirs.relays_sent(),
+                partner.label
+            );
+        }
+    }
+    Ok(())
+}
+scenario!(two_rooms_at_once_do_not_cross, two_rooms);
+
+/// Scenario 7: The signaling server dies mid-call: media keeps flowing while both pages say
+/// `reconnecting`; it comes back on the same port: both return to `connected`, and after one
+/// leaves a new page can still join.
+async fn server_restart(t: &mut Test) -> Result<()> {
+    let mut server = t.server(ServerKind::Duet).await?;
+    let (a, b) = duet_pair(t, &server, "room1").await?;
+    server.kill().await?;
+    // Issue 5 asks for `reconnecting` here. The rest of the scenario runs even when a page
+    // shows something else, so one report says everything that is off.
+    let mut problems = Vec::new();
+    for p in [&a, &b] {
+        // The socket closes at once when the server dies; the page should say so promptly.
+        if let Err(e) = p
+            .wait_state(&["reconnecting"], Duration::from_secs(5))
+            .await
+        {
+            problems.push(format!("{e:#}"));
+        }
+    }
+    for p in [&a, &b] {
+        let s = p.wait_playing(STATE_WITHIN).await?;
+        println!(
+            "  server down: {} shows {:?} ({:?}) and plays on",
+            p.label, s.state, s.problem
+        );
+    }
+    server.restart().await?;
+    let restarted = Instant::now();
+    for p in [&a, &b] {
+        // Back means: joined the room again on the new server, and `connected`.
+        p.wait_for("rejoined and connected", CALL_WITHIN, |s| {
+            s.sent.get("join_room").copied().unwrap_or(0) >= 2
+                && s.received.get("all_users").copied().unwrap_or(0) >= 2
+                && s.state.as_deref() == Some("connected")
+        })
+        .await?;
+        p.wait_playing(STATE_WITHIN).await?;
+    }
+    println!(
+        "  both rejoined and connected {:.1} s after the restart",
+        restarted.elapsed().as_secs_f64()
+    );
+    t.close(&b).await?;
+    a.wait_for("told that bob left", STATE_WITHIN, |s| {
+        matches!(s.state.as_deref(), Some("peer-left" | "waiting"))
+    })
+    .await?;
+    let c = t
+        .open("carol", App::Duet, &server, "room1", Permission::Grant)
+        .await?;
+    for p in [&a, &c] {
+        p.wait_state(&["connected"], CALL_WITHIN).await?;
+        p.wait_playing(CALL_WITHIN).await?;
+    }
+    ensure(problems.is_empty(), || problems.join("\n"))
+}
+scenario!(signaling_server_killed_mid_call, server_restart);
+
+/// Waits until the page's local `kind` track has `enabled == enabled` (the click goes through
+/// the app's command queue, so it takes effect a moment later).
+async fn wait_local_enabled(p: &Page, kind: &str, enabled: bool) -> Result<Snapshot> {
+    let what = format!("showing its local {kind} track enabled={enabled}");
+    p.wait_for(&what, STATE_WITHIN, |s| {
+        s.local
+            .as_ref()
+            .and_then(|v| v.tracks.iter().find(|t| t.kind == kind))
+            .is_some_and(|t| t.enabled == enabled)
+    })
+    .await
+}
+
+/// Scenario 8: Mute, camera off, camera switch and hang-up on one side, observed on the other.
+async fn controls(t: &mut Test) -> Result<()> {
+    let server = t.server(ServerKind::Duet).await?;
+    let (a, b) = duet_pair(t, &server, "room1").await?;
+    let two_s = Duration::from_secs(2);
+
+    // Mute: bob's sound goes silent, the picture goes on; unmute: the beeps come back.
+    a.click("#mic").await?;
+    wait_local_enabled(&a, "audio", false).await?;
+    let silent = b
+        .wait_for_window("hearing silence", STATE_WITHIN, two_s, |s| {
+            s.window_ms >= 1800.0
+                && s.audio_peak
+                    .is_some_and(|p| p < duet_e2e::probes::SILENT_PEAK)
+        })
+        .await?;
+    println!("  muted: bob hears peak {:?}", silent.audio_peak);
+    b.wait_for(
+        "still seeing alice while she is muted",
+        STATE_WITHIN,
+        Snapshot::remote_playing,
+    )
+    .await?;
+    a.click("#mic").await?;
+    b.wait_for_window(
+        "hearing alice again",
+        STATE_WITHIN,
+        two_s,
+        Snapshot::remote_audible,
+    )
+    .await?;
+
+    // Camera off: bob's picture goes black or stops; on again: it moves again.
+    a.click("#camera").await?;
+    wait_local_enabled(&a, "video", false).await?;
+    let dark = b
+        .wait_for_window(
+            "seeing a black or frozen picture",
+            STATE_WITHIN,
+            two_s,
+            |s| s.window_ms >= 1500.0 && s.remote_dark_or_stopped(),
+        )
+        .await?;
+    println!("  camera off: bob sees {}", describe(&dark));
+    a.click("#camera").await?;
+    b.wait_for("seeing alice again", STATE_WITHIN, Snapshot::remote_playing)
+        .await?;
+
+    // Camera switch: alice's local track changes device; bob keeps playing without a new call.
+    let before = a.snapshot(Duration::from_millis(100)).await?;
+    let other = a
+        .eval(
+            "const s = document.getElementById('camera-select');\
+             const o = s && [...s.options].find(o => o.value && o.value !== s.value);\
+             return o ? o.value : null;",
+            vec![],
+        )
+        .await?;
+    let other = other
+        .as_str()
+        .context("alice's #camera-select offers no second camera")?
+        .to_owned();
+    let select = a
+        .browser
+        .client()
+        .find(fantoccini::Locator::Id("camera-select"))
+        .await?;
+    select.select_by_value(&other).await?;
+    let label_of = |s: &Snapshot| {
+        s.local
+            .as_ref()
+            .and_then(|v| v.tracks.iter().find(|t| t.kind == "video"))
+            .map(|t| t.label.clone())
+    };
+    let old_label = label_of(&before);
+    let switched = a
+        .wait_for("showing the other camera", STATE_WITHIN, |s| {
+            label_of(s).is_some() && label_of(s) != old_label
+        })
+        .await?;
+    println!(
+        "  camera switch: {:?} -> {:?}",
+        old_label,
+        label_of(&switched)
+    );
+    let offers_before = b
+        .snapshot(Duration::from_millis(100))
+        .await?
+        .received
+        .clone();
+    b.wait_playing(STATE_WITHIN).await?;
+    let offers_after = b
+        .snapshot(Duration::from_millis(100))
+        .await?
+        .received
+        .clone();
+    ensure(
+        offers_before.get("getOffer") == offers_after.get("getOffer"),
+        || "the camera switch renegotiated (a new offer reached bob)".to_owned(),
+    )?;
+
+    // Hang up: bob's picture goes away and he is told; alice releases her camera.
+    a.click("#hangup").await?;
+    let gone = b
+        .wait_for("told that alice hung up", STATE_WITHIN, |s| {
+            matches!(s.state.as_deref(), Some("peer-left" | "waiting")) && s.remote_gone()
+        })
+        .await?;
+    println!("  hang-up: bob sees {:?}", gone.status_text);
+    a.wait_for("releasing the camera", STATE_WITHIN, |s| {
+        s.local
+            .as_ref()
+            .is_none_or(|v| v.tracks.iter().all(|t| t.ready_state == "ended"))
+    })
+    .await?;
+    Ok(())
+}
+scenario!(mute_camera_switch_and_hang_up_seen_by_the_other, controls);
+
+/// Scenario 9: Camera and microphone refused: the page says so (`error`) and has no media.
+async fn permission_denied(t: &mut Test) -> Result<()> {
+    let server = t.server(ServerKind::Duet).await?;
+    let p = t
+        .open("denied", App::Duet, &server, "room1", Permission::Deny)
+        .await?;
+    let s = p.wait_state(&["error"], STATE_WITHIN).await?;
+    println!("  the page says: {:?}", s.status_text);
+    let problem = p
+        .eval(
+            "const e = document.getElementById('callproblem'); return e ? e.textContent : null;",
+            vec![],
+        )
+        .await?;
+    println!("  and: {problem}");
+    ensure(s.local.as_ref().is_none_or(|v| v.tracks.is_empty()), || {
+        format!(
+            "a page without camera permission has media: {}",
+            describe(&s)
+        )
+    })
+}
+scenario!(permission_denied_shows_the_error, permission_denied);
