@@ -3,8 +3,8 @@
 //! One module per browser capability, each owning its JS closures and their cleanup —
 //! [`media`] (camera, microphone), [`peer`] (RTCPeerConnection), [`signaling`] (the Socket.IO
 //! WebSocket), [`config`] (URL and config.json) — a [`session`] loop that drives them, the call's
-//! state machine in plain Rust ([`call`]), and the components ([`ui`]). `main.rs` only mounts, so
-//! browser tests can mount the same components.
+//! state machine in plain Rust ([`call`]), and the components ([`ui`]) with what they read and
+//! send ([`view`]). `main.rs` only mounts, so browser tests can mount the same components.
 
 pub mod call;
 pub mod config;
@@ -13,6 +13,7 @@ pub mod peer;
 pub mod session;
 pub mod signaling;
 pub mod ui;
+pub mod view;
 
 use leptos::prelude::*;
 

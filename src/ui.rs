@@ -128,7 +128,9 @@ pub fn JoinForm(view: CallView, commands: Commands) -> impl IntoView {
     }
 }
 
-fn attach(video: &HtmlVideoElement, stream: Option<&MediaStream>) {
+/// Shows `stream` in `video`. When the browser refuses to autoplay with sound (no user gesture
+/// yet, not capturing), plays muted and sets `refused` so the stage offers an unmute button.
+fn attach(video: &HtmlVideoElement, stream: Option<&MediaStream>, refused: Option<RwSignal<bool>>) {
     let current = video.src_object().map(|s| s.id());
     if current == stream.map(|s| s.id()) && stream.is_some() {
         return; // Re-assigning the same stream would restart playback.
@@ -142,6 +144,9 @@ fn attach(video: &HtmlVideoElement, stream: Option<&MediaStream>) {
                 if wasm_bindgen_futures::JsFuture::from(p).await.is_err() {
                     v.set_muted(true);
                     let _ = v.play();
+                    if let Some(r) = refused {
+                        r.set(true);
+                    }
                 }
             });
         }
@@ -157,13 +162,13 @@ pub fn VideoStage(view: CallView) -> impl IntoView {
         let stream = view.local_stream.get();
         if let Some(v) = local.get() {
             v.set_muted(true);
-            attach(&v, stream.as_ref());
+            attach(&v, stream.as_ref(), None);
         }
     });
     Effect::new(move |_| {
         let stream = view.remote_stream.get();
         if let Some(v) = remote.get() {
-            attach(&v, stream.as_ref());
+            attach(&v, stream.as_ref(), Some(view.remote_muted));
         }
     });
     let peer = move || {
@@ -180,6 +185,16 @@ pub fn VideoStage(view: CallView) -> impl IntoView {
             <div class="remote">
                 <video id="remotevideo" node_ref=remote autoplay playsinline></video>
                 {move || peer().map(|n| view! { <span id="peername" class="name">{n}</span> })}
+                <Show when=move || view.remote_muted.get()>
+                    <button id="unmute" type="button" class="unmute"
+                        on:click=move |_| {
+                            if let Some(v) = remote.get_untracked() {
+                                v.set_muted(false);
+                                let _ = v.play();
+                            }
+                            view.remote_muted.set(false);
+                        }>"Click to hear the other person"</button>
+                </Show>
             </div>
             <div class="local" class:off=cam_off>
                 <video id="localvideo" node_ref=local muted autoplay playsinline prop:muted=true></video>

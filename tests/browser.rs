@@ -209,6 +209,21 @@ async fn two_links_connect_with_fake_media_and_survive_glare() {
         })
         .await;
 
+        // An ICE restart renegotiates fresh ICE credentials without dropping the call.
+        let ufrag = |sdp: &str| {
+            sdp.lines()
+                .find_map(|l| l.strip_prefix("a=ice-ufrag:"))
+                .map(str::to_owned)
+        };
+        let before = ufrag(&b.make_offer(false).await.unwrap().sdp);
+        let restart = a.make_offer(true).await.unwrap();
+        // b's own pending offer collides: polite b rolls it back and answers.
+        let answer = b.accept_offer(&restart, true).await.unwrap().unwrap();
+        a.accept_answer(&answer).await.unwrap();
+        assert_ne!(ufrag(&restart.sdp), None);
+        assert_ne!(ufrag(&answer.sdp), before);
+        assert!(a.is_connected() && b.is_connected());
+
         // A new camera goes out with replaceTrack, without renegotiation.
         let cam = media_a.track(Kind::Video).unwrap();
         a.replace_track(&cam).await.unwrap();

@@ -1,0 +1,122 @@
+//! What components see and send: the call's reactive view ([`CallView`], Leptos signals the
+//! session writes) and the user's commands ([`UiCommand`] over [`Commands`], plain data, so
+//! components never hold browser callbacks or session internals).
+
+use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
+use leptos::prelude::*;
+use web_sys::MediaStream;
+
+use crate::call::{Call, CallEvent, Problem};
+use crate::config::Settings;
+use crate::media::{Device, Kind};
+
+/// What the user asks for. Plain data, so components hold only a channel sender.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UiCommand {
+    /// Join a room under a name.
+    Join {
+        /// Room name.
+        room: String,
+        /// Display name.
+        name: String,
+    },
+    /// Leave the room and release the camera.
+    HangUp,
+    /// Mute or unmute the microphone.
+    ToggleMic,
+    /// Turn the camera off or on.
+    ToggleCamera,
+    /// Use another camera or microphone.
+    SelectDevice {
+        /// Which kind.
+        kind: Kind,
+        /// Its deviceId.
+        id: String,
+    },
+    /// Copy the room link to the clipboard.
+    CopyLink,
+    /// The app is going away: hang up and end the session.
+    Shutdown,
+}
+
+/// The handle components use to talk to the session.
+#[derive(Clone)]
+pub struct Commands(UnboundedSender<UiCommand>);
+
+impl Commands {
+    /// A handle and the receiving end for [`run`].
+    pub fn channel() -> (Self, UnboundedReceiver<UiCommand>) {
+        let (tx, rx) = mpsc::unbounded();
+        (Self(tx), rx)
+    }
+
+    /// Asks the session to do something (a no-op once the session has ended).
+    pub fn send(&self, cmd: UiCommand) {
+        let _ = self.0.unbounded_send(cmd);
+    }
+}
+
+/// The reactive view of the call that components render.
+#[derive(Clone, Copy)]
+pub struct CallView {
+    /// The call's state machine.
+    pub call: RwSignal<Call>,
+    /// The microphone sends (track enabled).
+    pub mic_on: RwSignal<bool>,
+    /// The camera sends (track enabled).
+    pub cam_on: RwSignal<bool>,
+    /// A microphone track exists.
+    pub has_mic: RwSignal<bool>,
+    /// A camera track exists.
+    pub has_cam: RwSignal<bool>,
+    /// Cameras and microphones to choose from.
+    pub devices: RwSignal<Vec<Device>>,
+    /// The camera in use.
+    pub camera_id: RwSignal<Option<String>>,
+    /// The microphone in use.
+    pub mic_id: RwSignal<Option<String>>,
+    /// The local stream for `#localvideo`.
+    pub local_stream: RwSignal<Option<MediaStream>, LocalStorage>,
+    /// The remote stream for `#remotevideo`.
+    pub remote_stream: RwSignal<Option<MediaStream>, LocalStorage>,
+    /// The browser refused to autoplay the remote audio, so it plays muted until a click.
+    pub remote_muted: RwSignal<bool>,
+    /// A short message after copy-link.
+    pub flash: RwSignal<Option<String>>,
+    /// Room prefilled in the join form.
+    pub room_input: RwSignal<String>,
+    /// Name prefilled in the join form.
+    pub name_input: RwSignal<String>,
+}
+
+impl CallView {
+    /// Fresh signals, with the join form prefilled from the URL.
+    pub fn new(settings: &Settings) -> Self {
+        let call = {
+            let mut c = Call::new();
+            if settings.bad_room {
+                c.apply(CallEvent::Join {
+                    room: String::new(),
+                });
+                c.apply(CallEvent::Failed(Problem::BadRoom));
+            }
+            c
+        };
+        Self {
+            call: RwSignal::new(call),
+            mic_on: RwSignal::new(true),
+            cam_on: RwSignal::new(true),
+            has_mic: RwSignal::new(false),
+            has_cam: RwSignal::new(false),
+            devices: RwSignal::new(Vec::new()),
+            camera_id: RwSignal::new(None),
+            mic_id: RwSignal::new(None),
+            local_stream: RwSignal::new_local(None),
+            remote_stream: RwSignal::new_local(None),
+            remote_muted: RwSignal::new(false),
+            flash: RwSignal::new(None),
+            room_input: RwSignal::new(settings.room.clone().unwrap_or_default()),
+            name_input: RwSignal::new(settings.name.clone()),
+        }
+    }
+}
