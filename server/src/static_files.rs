@@ -152,12 +152,13 @@ pub async fn serve(State(site): State<StaticSite>, req: Request) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|t| t.starts_with("text/html"));
-    if res.status().is_success() && is_html {
-        if let Some(file) = html_file(&site.dir, &path, fell_back) {
-            let html = tokio::fs::read_to_string(&file).await.unwrap_or_default();
-            res.extensions_mut()
-                .insert(DocumentScripts(inline_script_hashes(&html)));
-        }
+    if res.status().is_success()
+        && is_html
+        && let Some(file) = html_file(&site.dir, &path, fell_back)
+    {
+        let html = tokio::fs::read_to_string(&file).await.unwrap_or_default();
+        res.extensions_mut()
+            .insert(DocumentScripts(inline_script_hashes(&html)));
     }
     let cache = if res.status().is_success() && is_hashed_asset(&path) {
         IMMUTABLE
