@@ -390,7 +390,12 @@ impl Call {
             }
             Phase::Connecting => format!("Connecting to {who}…"),
             Phase::Connected => format!("In a call with {who}."),
-            Phase::Reconnecting => "Connection interrupted. Reconnecting…".to_owned(),
+            Phase::Reconnecting if !self.signaling_up => {
+                "Reconnecting to the call server…".to_owned()
+            }
+            Phase::Reconnecting => {
+                format!("The connection to {who} was interrupted. Reconnecting…")
+            }
             Phase::PeerLeft => {
                 "The other person left. Waiting for someone to join again…".to_owned()
             }
@@ -458,6 +463,7 @@ mod tests {
         c.joined(&[], false);
         c.apply(CallEvent::SignalingDown { retry_in_s: 2 });
         assert_eq!(c.phase(), Phase::Reconnecting);
+        assert_eq!(c.status_text(), "Reconnecting to the call server…");
         assert_eq!(c.problem(), Some(&Problem::SignalingUnreachable(2)));
         c.apply(CallEvent::SignalingUp);
         assert_eq!(c.phase(), Phase::Joining);
@@ -471,6 +477,7 @@ mod tests {
         c.apply(CallEvent::PeerConnected);
         c.apply(CallEvent::PeerInterrupted);
         assert_eq!(c.phase(), Phase::Reconnecting);
+        assert!(c.status_text().contains("ann was interrupted"));
         c.apply(CallEvent::PeerGone { lost: true });
         assert_eq!(c.phase(), Phase::PeerLeft);
         assert_eq!(c.phase().as_str(), "peer-left");
