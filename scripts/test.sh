@@ -48,4 +48,31 @@ cargo test --workspace
 stage "wasm32 tests: duet-protocol in headless Chromium"
 cargo test -p duet-protocol --target wasm32-unknown-unknown
 
+stage "wasm32 tests: the duet frontend in headless Chromium, against a real duet-server"
+cargo build --quiet -p duet-server
+server_log="$(mktemp)"
+# Its stdout (the URLs to open) comes through a pipe; read it until the address shows up.
+exec {server_out}< <(exec target/debug/duet-server --port 0 --static-dir dist 2>"$server_log")
+server_pid=$!
+trap 'kill "$server_pid" 2>/dev/null || true' EXIT
+server_url=""
+while IFS= read -r -t 30 -u "$server_out" line; do
+  if [[ "$line" =~ (http://127\.0\.0\.1:[0-9]+) ]]; then
+    server_url="${BASH_REMATCH[1]}"
+    break
+  fi
+done
+[ -n "$server_url" ] || { cat "$server_log"; echo "duet-server did not report its address within 30 s" >&2; exit 1; }
+echo "duet-server for the browser tests: $server_url (pid $server_pid)"
+DUET_TEST_SIGNALING_URL="$server_url" cargo test -p duet --target wasm32-unknown-unknown
+kill "$server_pid" 2>/dev/null || true
+wait "$server_pid" 2>/dev/null || true
+exec {server_out}<&-
+trap - EXIT
+
+stage "release bundle (trunk build --release, wasm-opt -Oz)"
+cargo fetch --quiet
+trunk build --release --offline
+ls -l dist
+
 printf '\n\033[1;32m== all tests passed\033[0m in %ss\n' "$((SECONDS - started))"
