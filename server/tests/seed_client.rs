@@ -21,6 +21,12 @@ fn repo_root() -> PathBuf {
 
 /// Runs `server/tests/node/seed_flow.js` against a fresh server and returns its JSON report.
 async fn run_seed_flow(mode: &str) -> Value {
+    run_node("seed_flow.js", &[mode]).await
+}
+
+/// Runs a script of `server/tests/node/` with the server's URL and `args`; returns its JSON.
+async fn run_node(script: &str, args: &[&str]) -> Value {
+    let mode = args.first().copied().unwrap_or(script);
     let root = repo_root();
     let node_modules = root.join("e2e/peers/node_modules");
     assert!(
@@ -30,11 +36,11 @@ async fn run_seed_flow(mode: &str) -> Value {
         node_modules.display()
     );
     let server = start(&[]).await;
-    let script = root.join("server/tests/node/seed_flow.js");
+    let script = root.join("server/tests/node").join(script);
     let child = tokio::process::Command::new("node")
         .arg(&script)
         .arg(server.base_url())
-        .arg(mode)
+        .args(args)
         .env("NODE_PATH", &node_modules)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -106,4 +112,17 @@ async fn socket_io_client_2_3_0_polling_then_upgrade() {
     check_flow(&report);
     // The default transports start on polling; the upgrade to websocket must have succeeded.
     assert_eq!(report["transports"]["b"], "websocket", "{report}");
+}
+
+/// A polling client batches a large offer and a burst of candidates into one POST: over
+/// socketioxide's default 100 KB max payload (which would answer 413 and drop the client), under
+/// duet-server's 1 MB.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn socket_io_client_2_3_0_polling_batch_over_100_kb() {
+    let report = run_node("polling_batch.js", &[]).await;
+    assert_eq!(report["transport"], "polling", "{report}");
+    let sent = report["sentBytes"].as_u64().unwrap();
+    assert!(sent > 60_000, "{report}");
+    assert_eq!(report["offerBytes"], json!([sent, sent + 15]), "{report}");
+    assert_eq!(report["candidates"], 30, "{report}");
 }
