@@ -338,3 +338,27 @@ async fn twenty_calls_leak_nothing() {
             .all(|t| t.ready_state() == web_sys::MediaStreamTrackState::Ended)
     );
 }
+
+#[wasm_bindgen_test]
+async fn unreachable_signaling_shows_reconnecting_with_backoff() {
+    let root = container();
+    let handle = leptos::mount::mount_to(root.clone(), move || {
+        view! { <App settings=settings("?room=nowhere&ice=none") /> }
+    });
+    let el: web_sys::Element = root.clone().into();
+    wait_for("reconnecting", LONG, || state(&el) == "reconnecting").await;
+    let msg = problem(&el);
+    assert!(
+        msg.contains("Cannot reach the call server") && msg.contains("retrying in"),
+        "{msg}"
+    );
+    let text = find(&el, "#callstatus").unwrap().text_content().unwrap();
+    assert_eq!(text, "Reconnecting to the call server…");
+    // Unmounting the app ends its session: camera released, connection closed.
+    drop(handle);
+    root.remove();
+    wait_for("released", LONG, || {
+        media::live_tracks() == 0 && peer::live_links() == 0
+    })
+    .await;
+}

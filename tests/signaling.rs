@@ -196,6 +196,50 @@ async fn two_apps_call_each_other_through_duet_server() {
     let name = find(&bob.el, "#peername").and_then(|e| e.text_content());
     assert_eq!(name.as_deref(), Some("Ann"));
 
+    // Keyboard: m mutes the microphone (the track stops sending), and the button shows it.
+    let audio_enabled = |page: &Page| {
+        let stream = page.video("#localvideo").src_object().unwrap();
+        let track: web_sys::MediaStreamTrack = stream.get_audio_tracks().get(0).unchecked_into();
+        track.enabled()
+    };
+    assert!(audio_enabled(&bob));
+    let key = web_sys::KeyboardEventInit::new();
+    key.set_key("m");
+    key.set_bubbles(true);
+    let ev = web_sys::KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &key).unwrap();
+    web_sys::window().unwrap().dispatch_event(&ev).unwrap();
+    // Both apps in this page hear the key, as two tabs would not; both mute.
+    wait_for("muted by m", LONG, || {
+        !audio_enabled(&bob) && !audio_enabled(&ann)
+    })
+    .await;
+    let mic = find(&bob.el, "#mic").unwrap();
+    assert_eq!(mic.get_attribute("aria-pressed").as_deref(), Some("true"));
+    bob.click("#mic");
+    wait_for("unmuted by click", LONG, || audio_enabled(&bob)).await;
+
+    // Choosing a camera swaps the track in place (replaceTrack) and stops the old one.
+    let video_track = |page: &Page| -> web_sys::MediaStreamTrack {
+        let stream = page.video("#localvideo").src_object().unwrap();
+        stream.get_video_tracks().get(0).unchecked_into()
+    };
+    let old = video_track(&bob);
+    let tracks_before = media::live_tracks();
+    let select: web_sys::HtmlSelectElement =
+        find(&bob.el, "#camera-select").unwrap().unchecked_into();
+    wait_for("camera list", LONG, || select.length() > 0).await;
+    select.set_selected_index(0);
+    select
+        .dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
+    wait_for("new camera track", LONG, || {
+        video_track(&bob).id() != old.id()
+    })
+    .await;
+    assert_eq!(old.ready_state(), web_sys::MediaStreamTrackState::Ended);
+    assert_eq!(media::live_tracks(), tracks_before);
+    playing(&ann, "ann still sees bob after the switch").await;
+
     // A third app is told the room is full, in words.
     let cat = open(&room, "Cat");
     wait_for("room-full", LONG, || state(&cat.el) == "room-full").await;
