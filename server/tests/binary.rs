@@ -57,7 +57,7 @@ async fn prints_urls_and_exits_cleanly_on_sigterm() {
     let mut child = tokio::process::Command::new(BIN)
         .args(["--port", "0", "--static-dir"])
         .arg(dir.path())
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .kill_on_drop(true)
@@ -71,11 +71,17 @@ async fn prints_urls_and_exits_cleanly_on_sigterm() {
             .expect("output in time")
             .unwrap()
             .expect("a URL line before stdout ends");
-        if let Some(url) = line.trim().strip_prefix("http://") {
-            urls.push(url.to_owned());
-            if url.starts_with("127.0.0.1:") {
-                break url.trim_end_matches('/').to_owned();
-            }
+        // With RUST_LOG=info the server logs plenty, all of it to stderr.
+        if line == "Duet is running. Open:" {
+            continue;
+        }
+        let url = line
+            .trim()
+            .strip_prefix("http://")
+            .unwrap_or_else(|| panic!("stdout holds only the URLs, got {line:?}"));
+        urls.push(url.to_owned());
+        if url.starts_with("127.0.0.1:") {
+            break url.trim_end_matches('/').to_owned();
         }
     };
     assert!(urls[0].starts_with("localhost:"), "{urls:?}");
