@@ -176,6 +176,9 @@ where
     F: for<'a> FnOnce(&'a mut Test) -> LocalBoxFuture<'a, Result<()>>,
 {
     let _turn = ONE_AT_A_TIME.lock().await;
+    if let Err(e) = servers::prepare().await {
+        panic!("{name}: cannot build duet-server: {e:#}");
+    }
     let started = Instant::now();
     let mut test = match Test::new(name).await {
         Ok(t) => t,

@@ -135,8 +135,18 @@ impl Server {
     }
 }
 
-/// The duet-server executable, built once per test run with the same cargo and profile that
-/// built this test, so a stale binary is never tested.
+/// Builds (or finds) the duet-server binary, so the build does not count against a scenario's
+/// time limit.
+pub async fn prepare() -> Result<()> {
+    duet_server_binary().await.map(drop)
+}
+
+/// The duet-server executable, built once per test run by the cargo that runs this test.
+///
+/// `cargo test --workspace --no-run` resolves features for the whole workspace exactly as the
+/// test command's `cargo test --workspace` does, so in CI it finds the binary already built
+/// (a no-op); `cargo build -p duet-server` would resolve fewer tokio features and rebuild the
+/// server's dependency tree a second time. `DUET_SERVER_BIN` overrides the search.
 async fn duet_server_binary() -> Result<PathBuf> {
     static BINARY: OnceCell<PathBuf> = OnceCell::const_new();
     BINARY
@@ -148,12 +158,10 @@ async fn duet_server_binary() -> Result<PathBuf> {
             let output = Command::new(cargo)
                 .current_dir(paths::root())
                 .args([
-                    "build",
+                    "test",
+                    "--workspace",
+                    "--no-run",
                     "--quiet",
-                    "-p",
-                    "duet-server",
-                    "--bin",
-                    "duet-server",
                     "--message-format=json",
                 ])
                 .stderr(std::process::Stdio::inherit())
@@ -161,13 +169,17 @@ async fn duet_server_binary() -> Result<PathBuf> {
                 .await
                 .context("cannot run cargo to build duet-server")?;
             if !output.status.success() {
-                bail!("cargo build -p duet-server failed");
+                bail!("cargo test --workspace --no-run failed (building duet-server)");
             }
             String::from_utf8_lossy(&output.stdout)
                 .lines()
                 .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-                .filter_map(|v| v.get("executable")?.as_str().map(PathBuf::from))
-                .find(|p| p.file_name().is_some_and(|n| n == "duet-server"))
+                .find(|v| {
+                    v["target"]["name"] == "duet-server"
+                        && v["target"]["kind"][0] == "bin"
+                        && v["profile"]["test"] == false
+                })
+                .and_then(|v| v["executable"].as_str().map(PathBuf::from))
                 .context("cargo built no duet-server executable")
         })
         .await
