@@ -134,7 +134,8 @@ pub enum Problem {
 }
 
 impl Problem {
-    /// Whether this ends the attempt (the error phase) rather than being a notice.
+    /// Whether this ends the attempt (error or room-full) rather than being a notice beside a
+    /// call that goes on.
     pub fn is_fatal(&self) -> bool {
         matches!(
             self,
@@ -146,6 +147,8 @@ impl Problem {
                 | Self::MediaFailed(_)
                 | Self::BadServer(_)
                 | Self::BadRoom
+                | Self::RoomFull(_)
+                | Self::ServerRejected(_)
                 | Self::PeerFailed(_)
         )
     }

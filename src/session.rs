@@ -350,9 +350,20 @@ impl Session {
                 web_sys::console::warn_1(
                     &format!("server refused: {} {}", notice.code, notice.message).into(),
                 );
-                if notice.code == "bad_room" {
-                    self.release();
-                    self.apply(CallEvent::Failed(Problem::BadRoom));
+                match notice.code.as_str() {
+                    "bad_room" => {
+                        self.release();
+                        self.apply(CallEvent::Failed(Problem::BadRoom));
+                    }
+                    // The server cannot take us at all: retrying at once would only add load.
+                    "server_full" => {
+                        self.release();
+                        self.apply(CallEvent::Failed(Problem::ServerRejected(
+                            "it is at capacity; try again in a few minutes".to_owned(),
+                        )));
+                    }
+                    // Anything else (rate_limited, not_in_room, …) concerns one message.
+                    _ => {}
                 }
             }
         }
