@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use http::{StatusCode, header};
@@ -45,7 +45,7 @@ use metrics::{Gauges, Metrics};
 use origin::OriginPolicy;
 use rooms::RoomRegistry;
 use signaling::Signaling;
-use static_files::StaticSite;
+use static_files::{HeaderPolicy, StaticSite};
 
 /// Socket.IO's path, as socket.io-client 2.3.0 expects it.
 const SOCKET_PATH: &str = "/socket.io";
@@ -218,7 +218,12 @@ fn app(config: &Config, signaling: Arc<Signaling>) -> (Router, SocketIo) {
         .fallback_service(static_site)
         .layer(socket_layer)
         .layer(from_fn_with_state(state.clone(), socket_gate))
-        .layer(from_fn(static_files::security_headers))
+        .layer(from_fn_with_state(
+            HeaderPolicy {
+                hsts: config.tls_cert.is_some(),
+            },
+            static_files::security_headers,
+        ))
         .with_state(state);
     (router, io)
 }

@@ -197,8 +197,20 @@ fn status(code: StatusCode) -> Response {
     res
 }
 
+/// Which security headers depend on how the server runs.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HeaderPolicy {
+    /// Send Strict-Transport-Security: only with a real certificate (`--tls-cert`). A
+    /// self-signed development certificate must not pin browsers to HTTPS for a LAN address.
+    pub hsts: bool,
+}
+
 /// Adds the security headers to every response.
-pub async fn security_headers(req: Request, next: Next) -> Response {
+pub async fn security_headers(
+    State(policy): State<HeaderPolicy>,
+    req: Request,
+    next: Next,
+) -> Response {
     let host = req
         .headers()
         .get(header::HOST)
@@ -228,6 +240,12 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     ];
     for (name, value) in fixed {
         h.insert(name, HeaderValue::from_static(value));
+    }
+    if policy.hsts {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
     }
     res
 }

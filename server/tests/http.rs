@@ -275,6 +275,57 @@ async fn self_signed_answers_over_https() {
     server.shutdown().await.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tls_cert_and_key_files_serve_https_with_hsts() {
+    let dir = tempfile::tempdir().unwrap();
+    let made = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+    std::fs::write(&cert, made.cert.pem()).unwrap();
+    std::fs::write(&key, made.signing_key.serialize_pem()).unwrap();
+    let server = start(&[
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ])
+    .await;
+    assert!(server.base_url().starts_with("https://"));
+    let http = http_client(Some(&made.cert.pem()));
+    let url = format!("https://localhost:{}/healthz", server.local_addr().port());
+    let res = http.get(&url).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(
+        header(&res, "strict-transport-security"),
+        "max-age=31536000"
+    );
+    server.shutdown().await.unwrap();
+
+    // No HSTS for plain HTTP or a self-signed development certificate.
+    let server = start(&["--self-signed"]).await;
+    let http = http_client(server.self_signed_certificate());
+    let url = format!("https://localhost:{}/healthz", server.local_addr().port());
+    let res = http.get(&url).send().await.unwrap();
+    assert_eq!(header(&res, "strict-transport-security"), "");
+    server.shutdown().await.unwrap();
+
+    // Unreadable files are a startup error, not a panic.
+    let missing = dir.path().join("missing.pem");
+    let config = duet_server::Config::from_args([
+        "duet-server",
+        "--tls-cert",
+        missing.to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ])
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let err = duet_server::serve(config, listener)
+        .await
+        .err()
+        .expect("fails");
+    assert!(err.to_string().contains("missing.pem"), "{err}");
+}
+
 async fn ws_with_origin(
     server: &duet_server::RunningServer,
     origin: &str,
