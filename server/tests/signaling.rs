@@ -627,3 +627,38 @@ async fn shutdown_closes_transports_so_clients_reconnect() {
     assert!(!frames.iter().any(|f| f == "41"), "{frames:?}");
     stop.await.unwrap().unwrap();
 }
+
+/// One connection's events are handled in the order sent: an offer sent right behind its
+/// join_room is relayed (not refused as "not in room"), and candidates arrive in order after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn events_of_one_connection_keep_their_order() {
+    let server = start(&[]).await;
+    let mut b = Peer::connect(&server, "b").await;
+    b.join_expect_users("order").await;
+    for trial in 0..20 {
+        let mut a = Peer::connect(&server, "a").await;
+        // No waiting between these: they leave in one burst.
+        a.join("order").await;
+        a.emit("offer", vec![sdp("offer", &trial.to_string())])
+            .await;
+        for i in 0..20 {
+            a.emit("candidate", vec![candidate(&format!("{trial}-{i}"))])
+                .await;
+        }
+        assert_eq!(
+            a.expect("all_users").await,
+            json!([{"id": b.id(), "email": "b@example.com"}])
+        );
+        assert_eq!(b.expect("getOffer").await, sdp("offer", &trial.to_string()));
+        for i in 0..20 {
+            assert_eq!(
+                b.expect("getCandidate").await,
+                candidate(&format!("{trial}-{i}")),
+                "trial {trial}"
+            );
+        }
+        a.close().await;
+        b.expect("user_exit").await;
+    }
+    server.shutdown().await.unwrap();
+}
