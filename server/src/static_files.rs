@@ -125,7 +125,7 @@ pub async fn serve(State(site): State<StaticSite>, req: Request) -> Response {
     if !matches!(*req.method(), Method::GET | Method::HEAD) {
         return status(StatusCode::METHOD_NOT_ALLOWED);
     }
-    let headers = req.headers().clone();
+    let (method, headers) = (req.method().clone(), req.headers().clone());
     let dir = ServeDir::new(&site.dir)
         .precompressed_br()
         .precompressed_gzip()
@@ -138,6 +138,7 @@ pub async fn serve(State(site): State<StaticSite>, req: Request) -> Response {
     let fell_back = res.status() == StatusCode::NOT_FOUND && !last.contains('.');
     if fell_back {
         let mut index_req = Request::new(Body::empty());
+        *index_req.method_mut() = method;
         *index_req.headers_mut() = headers;
         let index = ServeFile::new(site.dir.join("index.html"))
             .precompressed_br()
@@ -160,7 +161,9 @@ pub async fn serve(State(site): State<StaticSite>, req: Request) -> Response {
         res.extensions_mut()
             .insert(DocumentScripts(inline_script_hashes(&html)));
     }
-    let cache = if res.status().is_success() && is_hashed_asset(&path) {
+    // A client route can look hashed (`/room/0123abcd89`); the index served for it must not be
+    // cached as immutable.
+    let cache = if res.status().is_success() && !fell_back && is_hashed_asset(&path) {
         IMMUTABLE
     } else {
         REVALIDATE

@@ -108,6 +108,12 @@ async fn serves_the_app_with_types_compression_caching_fallback_and_csp() {
     assert_eq!(route.status(), 200);
     assert_eq!(header(&route, "cache-control"), "no-cache");
     assert_eq!(route.text().await.unwrap(), index_body);
+    let hexlike = http.get(url("/room/0123abcd89")).send().await.unwrap();
+    assert_eq!(hexlike.status(), 200);
+    assert_eq!(header(&hexlike, "cache-control"), "no-cache");
+    let head = http.head(url("/room/abc")).send().await.unwrap();
+    assert_eq!(head.status(), 200);
+    assert!(header(&head, "content-type").starts_with("text/html"));
     let missing = http
         .get(url("/missing-0123456789abcdef.js"))
         .send()
