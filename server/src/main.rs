@@ -32,13 +32,6 @@ async fn run(config: Config) -> Result<(), Box<dyn std::error::Error>> {
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .map_err(|e| format!("cannot listen on {bind}: {e}"))?;
-    if !config.static_dir.join("index.html").is_file() {
-        tracing::warn!(
-            dir = %config.static_dir.display(),
-            "no index.html in the static directory: build the frontend (trunk build --release) \
-             or pass --static-dir"
-        );
-    }
     let https = config.tls_enabled();
     let server = serve(config, listener).await?;
     let addr = server.local_addr();

@@ -254,7 +254,9 @@ impl Signaling {
     ) {
         self.metrics.rejection(code);
         if let Some(suppressed) = lock(&conn.warn).allow(Instant::now()) {
-            tracing::warn!(sid = %socket.id, event, code, suppressed, "rejected: {message}");
+            let sid = socket.id.to_string();
+            let room = self.rooms.room_of(&sid).unwrap_or_default();
+            tracing::warn!(%sid, %room, event, code, suppressed, "rejected: {message}");
         }
         send(socket, &error_message(code, message));
     }

@@ -31,7 +31,11 @@ impl StaticSite {
     pub fn new(dir: impl Into<PathBuf>) -> Self {
         let dir = dir.into();
         if !dir.join("index.html").is_file() {
-            tracing::warn!(dir = %dir.display(), "no index.html to serve");
+            tracing::warn!(
+                dir = %dir.display(),
+                "no index.html to serve: build the frontend (trunk build --release) or pass \
+                 --static-dir; signaling works without it"
+            );
         }
         Self { dir }
     }
