@@ -23,6 +23,8 @@ pub use crate::view::{CallView, Commands, UiCommand};
 
 /// How long a connection may stay `disconnected` before ICE is restarted.
 pub const DISCONNECT_GRACE: Duration = Duration::from_secs(5);
+/// After `user_exit` with the call up: how long to watch whether media still arrives.
+pub const EXIT_CHECK: Duration = Duration::from_millis(1500);
 /// How long an ICE restart may take before the other person counts as gone.
 pub const RESTART_DEADLINE: Duration = Duration::from_secs(8);
 
@@ -30,6 +32,8 @@ pub const RESTART_DEADLINE: Duration = Duration::from_secs(8);
 enum TimerKind {
     DisconnectGrace,
     RestartDeadline,
+    /// Holds the inbound packet count at `user_exit`.
+    ExitCheck(u64),
 }
 
 enum Input {
@@ -53,6 +57,7 @@ struct Session {
     watcher: Option<DeviceWatcher>,
     grace_timer: Option<Timeout>,
     restart_timer: Option<Timeout>,
+    exit_timer: Option<Timeout>,
 }
 
 /// Runs the session until every [`Commands`] handle is dropped (the app unmounted), then hangs
@@ -78,6 +83,7 @@ pub async fn run(
         watcher: None,
         grace_timer: None,
         restart_timer: None,
+        exit_timer: None,
     };
     loop {
         futures::select_biased! {
@@ -197,6 +203,7 @@ impl Session {
     fn fresh_link(&mut self) -> Result<(), Problem> {
         self.grace_timer = None;
         self.restart_timer = None;
+        self.exit_timer = None;
         if let Some(mut old) = self.link.take() {
             old.close();
         }
@@ -222,6 +229,7 @@ impl Session {
         self.signaling_gen += 1;
         self.grace_timer = None;
         self.restart_timer = None;
+        self.exit_timer = None;
         self.watcher = None;
         if let Some(mut l) = self.link.take() {
             l.close();
@@ -335,11 +343,22 @@ impl Session {
                 }
             }
             ServerMessage::UserExit(_) => {
-                if matches!(
+                if !matches!(
                     self.phase(),
                     Phase::Connecting | Phase::Connected | Phase::Reconnecting
                 ) {
-                    self.peer_gone(false);
+                    return;
+                }
+                // The server only knows the other person's socket closed. If media still flows,
+                // it was their signaling that dropped (they will rejoin) and the call goes on;
+                // a hang-up stops the media at once.
+                match &self.link {
+                    Some(link) if link.is_connected() => {
+                        let packets = link.packets_received().await;
+                        self.exit_timer =
+                            Some(self.timer(TimerKind::ExitCheck(packets), EXIT_CHECK));
+                    }
+                    _ => self.peer_gone(false),
                 }
             }
             ServerMessage::RoomFull => {
@@ -416,11 +435,23 @@ impl Session {
     }
 
     async fn on_timer(&mut self, kind: TimerKind) {
+        if let TimerKind::ExitCheck(before) = kind {
+            self.exit_timer = None;
+            let now = match &self.link {
+                Some(link) => link.packets_received().await,
+                None => return,
+            };
+            if now <= before {
+                self.peer_gone(false);
+            }
+            return;
+        }
         let connected = self.link.as_ref().is_some_and(PeerLink::is_connected);
         if connected {
             return;
         }
         match kind {
+            TimerKind::ExitCheck(_) => {}
             TimerKind::DisconnectGrace => {
                 self.grace_timer = None;
                 self.restart_ice().await;

@@ -35,6 +35,27 @@ pub enum SignalingEvent {
     Garbage(String),
 }
 
+thread_local! {
+    static LIVE: RefCell<Vec<Weak<RefCell<Inner>>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Test seam: closes the WebSocket of every live client whose URL contains `pattern`, as a
+/// network drop would (the client then reconnects with backoff). Returns how many were closed.
+pub fn simulate_transport_loss(pattern: &str) -> usize {
+    let clients: Vec<_> = LIVE.with(|l| l.borrow().iter().filter_map(Weak::upgrade).collect());
+    let mut closed = 0;
+    for inner in clients {
+        let inner = inner.borrow();
+        if let Some(s) = &inner.socket
+            && inner.url.contains(pattern)
+        {
+            let _ = s.ws.close();
+            closed += 1;
+        }
+    }
+    closed
+}
+
 /// The current time for the protocol's deadlines.
 fn now() -> Duration {
     let ms = web_sys::window()
@@ -96,6 +117,11 @@ impl SignalingClient {
             sink: Rc::new(sink),
             shut: false,
         }));
+        LIVE.with(|l| {
+            let mut l = l.borrow_mut();
+            l.retain(|w| w.strong_count() > 0);
+            l.push(Rc::downgrade(&inner));
+        });
         drive(&inner);
         Self { inner }
     }

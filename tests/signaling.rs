@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::*;
 use duet::config::Settings;
-use duet::signaling::{SignalingClient, SignalingEvent};
+use duet::signaling::{self, SignalingClient, SignalingEvent};
 use duet::ui::App;
 use duet::{media, peer};
 use duet_protocol::ClientMessage;
@@ -144,8 +144,22 @@ struct Page {
 }
 
 fn open(room: &str, name: &str) -> Page {
+    open_via(room, name, server())
+}
+
+/// The same server under another host name, so a test can cut one app's connection only.
+fn other_name_for_server() -> (String, &'static str) {
+    let url = server();
+    if url.contains("127.0.0.1") {
+        (url.replace("127.0.0.1", "localhost"), "localhost")
+    } else {
+        (url.replace("localhost", "127.0.0.1"), "127.0.0.1")
+    }
+}
+
+fn open_via(room: &str, name: &str, server: &str) -> Page {
     let settings =
-        Settings::from_query(&format!("?room={room}&name={name}&ice=none"), server()).unwrap();
+        Settings::from_query(&format!("?room={room}&name={name}&ice=none"), server).unwrap();
     let root = container();
     let handle = leptos::mount::mount_to(root.clone(), move || {
         view! { <App settings=settings.clone() /> }.into_any()
@@ -289,4 +303,60 @@ async fn twenty_joins_and_hang_ups_leak_nothing() {
         peer::live_links() == 0 && media::live_tracks() == 0
     })
     .await;
+}
+
+/// Asserts that `cond` holds throughout `window` (an observation, not a synchronisation: the
+/// test is about something *not* happening in that time).
+async fn holds_for(what: &str, window: Duration, mut cond: impl FnMut() -> bool) {
+    let start = js_sys::Date::now();
+    while js_sys::Date::now() - start < window.as_millis() as f64 {
+        assert!(cond(), "{what} stopped holding");
+        gloo_timers::future::TimeoutFuture::new(50).await;
+    }
+}
+
+#[wasm_bindgen_test]
+async fn call_keeps_playing_when_one_side_loses_signaling() {
+    let room = unique("blip");
+    let (other, host) = other_name_for_server();
+    let ann = open(&room, "Ann");
+    wait_for("ann waiting", LONG, || state(&ann.el) == "waiting").await;
+    let bob = open_via(&room, "Bob", &other);
+    wait_for("both connected", LONG, || {
+        state(&ann.el) == "connected" && state(&bob.el) == "connected"
+    })
+    .await;
+    playing(&ann, "ann sees bob").await;
+
+    // Bob's connection to the server drops. The server tells Ann that Bob left, but media still
+    // flows, so Ann keeps the call; Bob reconnects with backoff and rejoins the room.
+    assert_eq!(signaling::simulate_transport_loss(host), 1);
+    wait_for("bob notices", LONG, || {
+        problem(&bob.el).contains("Lost the call server")
+    })
+    .await;
+    assert_eq!(state(&bob.el), "connected");
+    wait_for("bob back", LONG, || problem(&bob.el).is_empty()).await;
+    holds_for(
+        "both connected through the blip",
+        session_exit_check() + Duration::from_secs(1),
+        || state(&ann.el) == "connected" && state(&bob.el) == "connected",
+    )
+    .await;
+    playing(&ann, "ann still sees bob").await;
+    playing(&bob, "bob still sees ann").await;
+
+    // A real hang-up is told apart at once: media stops, Ann sees peer-left.
+    bob.click("#hangup");
+    wait_for("ann peer-left", LONG, || state(&ann.el) == "peer-left").await;
+    ann.close();
+    bob.close();
+    wait_for("released", LONG, || {
+        peer::live_links() == 0 && media::live_tracks() == 0
+    })
+    .await;
+}
+
+fn session_exit_check() -> Duration {
+    duet::session::EXIT_CHECK
 }
