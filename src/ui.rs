@@ -219,7 +219,21 @@ pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
             .get()
             .into_iter()
             .filter(|d| d.kind == kind)
-            .map(|d| view! { <option value=d.id.clone()>{d.label.clone()}</option> })
+            .map(|d| {
+                // Mark the device in use, whenever the list or the choice changes (setting the
+                // select's value alone does not survive its options being re-rendered).
+                let current = match kind {
+                    Kind::Audio => view.mic_id,
+                    Kind::Video => view.camera_id,
+                };
+                let id = d.id.clone();
+                view! {
+                    <option value=d.id.clone()
+                        prop:selected=move || current.get().as_deref() == Some(id.as_str())>
+                        {d.label.clone()}
+                    </option>
+                }
+            })
             .collect_view()
     };
     view! {
