@@ -111,18 +111,19 @@ impl RunningServer {
         self.certificate_pem.as_deref()
     }
 
-    /// Closes every socket's transport, stops accepting, lets in-flight requests finish for a
+    /// Stops accepting, closes every socket's transport, lets in-flight requests finish for a
     /// few seconds, then returns. Transports are closed with an Engine.IO close rather than a
     /// Socket.IO disconnect: socket.io-client treats the latter as final, the former as a
     /// reason to reconnect, which is what a restart needs.
     pub async fn shutdown(self) -> Result<(), ServeError> {
+        // First refuse newcomers, so closed clients cannot reconnect to a server on its way out.
+        self.handle.graceful_shutdown(Some(SHUTDOWN_GRACE));
         if tokio::time::timeout(SHUTDOWN_GRACE, self.io.close())
             .await
             .is_err()
         {
             tracing::warn!("sockets did not close in time");
         }
-        self.handle.graceful_shutdown(Some(SHUTDOWN_GRACE));
         self.task.await??;
         Ok(())
     }
