@@ -220,6 +220,8 @@ pub struct Call {
     problem: Option<Problem>,
     role: Option<Role>,
     signaling_up: bool,
+    /// The peer connection is up (media flows), whatever signaling does.
+    media_up: bool,
 }
 
 impl Call {
@@ -292,13 +294,13 @@ impl Call {
             }
             CallEvent::SignalingDown { retry_in_s } if self.phase.in_room() => {
                 self.signaling_up = false;
-                if self.phase == Connected {
-                    // Media is peer to peer: the call keeps playing while signaling returns.
-                    self.problem = Some(Problem::SignalingLostInCall);
+                self.phase = Reconnecting;
+                // Media is peer to peer: an established call keeps playing meanwhile.
+                self.problem = Some(if self.media_up {
+                    Problem::SignalingLostInCall
                 } else {
-                    self.phase = Reconnecting;
-                    self.problem = Some(Problem::SignalingUnreachable(retry_in_s));
-                }
+                    Problem::SignalingUnreachable(retry_in_s)
+                });
             }
             CallEvent::OfferReceived if matches!(self.phase, Waiting | PeerLeft | Joining) => {
                 self.phase = Connecting;
@@ -310,6 +312,11 @@ impl Call {
             CallEvent::PeerConnected
                 if matches!(self.phase, Connecting | Reconnecting | Waiting | PeerLeft) =>
             {
+                self.media_up = true;
+                if !self.signaling_up {
+                    // Still reconnecting to the server; the rejoin will say connected.
+                    return;
+                }
                 self.phase = Phase::Connected;
                 if matches!(
                     self.problem,
@@ -322,10 +329,14 @@ impl Call {
                     };
                 }
             }
-            CallEvent::PeerInterrupted if self.phase == Connected => {
-                self.phase = Reconnecting;
+            CallEvent::PeerInterrupted if self.phase.in_room() => {
+                self.media_up = false;
+                if self.phase == Connected {
+                    self.phase = Reconnecting;
+                }
             }
             CallEvent::PeerGone { lost } if self.phase.in_room() => {
+                self.media_up = false;
                 self.phase = PeerLeft;
                 self.peer_name = None;
                 self.role = Some(Role::Polite);
@@ -393,6 +404,9 @@ impl Call {
             }
             Phase::Connecting => format!("Connecting to {who}…"),
             Phase::Connected => format!("In a call with {who}."),
+            Phase::Reconnecting if !self.signaling_up && self.media_up => {
+                format!("Reconnecting to the call server… Your call with {who} continues.")
+            }
             Phase::Reconnecting if !self.signaling_up => {
                 "Reconnecting to the call server…".to_owned()
             }
@@ -449,14 +463,19 @@ mod tests {
         c.joined(&["ann".into()], false);
         c.apply(CallEvent::PeerConnected);
         c.apply(CallEvent::SignalingDown { retry_in_s: 1 });
-        assert_eq!(c.phase(), Phase::Connected);
+        assert_eq!(c.phase(), Phase::Reconnecting);
+        assert_eq!(c.problem(), Some(&Problem::SignalingLostInCall));
+        assert!(c.status_text().contains("continues"));
+        // Each failed retry reports again; the notice stays the in-call one.
+        c.apply(CallEvent::SignalingDown { retry_in_s: 2 });
         assert_eq!(c.problem(), Some(&Problem::SignalingLostInCall));
         c.apply(CallEvent::SignalingUp);
         assert_eq!(c.problem(), None);
-        assert_eq!(c.joined(&["ann".into()], true), JoinAction::KeepCall);
-        assert_eq!(c.phase(), Phase::Connected);
+        assert_eq!(c.phase(), Phase::Joining);
         // First back in the room after a server restart: alone, but the call is still up.
         assert_eq!(c.joined(&[], true), JoinAction::KeepCall);
+        assert_eq!(c.phase(), Phase::Connected);
+        assert_eq!(c.joined(&["ann".into()], true), JoinAction::KeepCall);
         assert_eq!(c.phase(), Phase::Connected);
     }
 

@@ -331,12 +331,15 @@ async fn call_keeps_playing_when_one_side_loses_signaling() {
     // Bob's connection to the server drops. The server tells Ann that Bob left, but media still
     // flows, so Ann keeps the call; Bob reconnects with backoff and rejoins the room.
     assert_eq!(signaling::simulate_transport_loss(host), 1);
-    wait_for("bob notices", LONG, || {
-        problem(&bob.el).contains("Lost the call server")
+    wait_for("bob reconnecting", LONG, || {
+        state(&bob.el) == "reconnecting" && problem(&bob.el).contains("Lost the call server")
     })
     .await;
-    assert_eq!(state(&bob.el), "connected");
-    wait_for("bob back", LONG, || problem(&bob.el).is_empty()).await;
+    playing(&bob, "bob sees ann while reconnecting").await;
+    wait_for("bob back", LONG, || {
+        state(&bob.el) == "connected" && problem(&bob.el).is_empty()
+    })
+    .await;
     holds_for(
         "both connected through the blip",
         session_exit_check() + Duration::from_secs(1),
