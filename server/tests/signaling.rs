@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use common::{Peer, WAIT, candidate, next_text, raw_ws, sdp, start};
 use futures_util::SinkExt;
 use serde_json::{Value, json};
+use tokio::sync::oneshot::error::TryRecvError;
 use tokio_tungstenite::tungstenite::Message;
 
 /// A full call's signaling between two fresh peers in `room`, as the seed client does it.
@@ -601,10 +602,31 @@ async fn heartbeat_frees_the_seat_of_a_vanished_polling_client() {
         .await
         .unwrap();
     assert!(poll.contains("all_users"), "{poll}");
+    // Keep the poller alive (ping, read the pong) until b is in the room, however long that
+    // takes on a loaded machine; then it vanishes. Returns when its last ping was answered.
+    let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+    let keepalive = tokio::spawn({
+        let (http, url) = (http.clone(), format!("{base}&sid={sid}"));
+        async move {
+            loop {
+                let ping =
+                    duet_protocol::engineio::Packet::new(duet_protocol::engineio::PacketType::Ping);
+                let body = duet_protocol::payload::encode_text(&[ping]);
+                let posted = http.post(&url).body(body).send().await.unwrap();
+                assert!(posted.status().is_success(), "{}", posted.status());
+                let pong = http.get(&url).send().await.unwrap().text().await.unwrap();
+                assert!(pong.contains(":3"), "{pong}");
+                let answered = Instant::now();
+                if !matches!(stopped.try_recv(), Err(TryRecvError::Empty)) {
+                    return answered;
+                }
+            }
+        }
+    });
     let mut b = Peer::connect(&server, "b").await;
     assert_eq!(b.join_expect_users("hb").await, vec![sid.clone()]);
-    // The poller now vanishes: no more polls, no pings.
-    let gone = Instant::now();
+    stop.send(()).unwrap();
+    let gone = keepalive.await.unwrap();
     assert_eq!(b.expect("user_exit").await, json!({"id": sid}));
     let freed = gone.elapsed();
     println!("seat freed {freed:?} after a polling client vanished (ping 500 ms / 500 ms)");
