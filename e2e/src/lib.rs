@@ -35,6 +35,29 @@ const SCENARIO_LIMIT: Duration = Duration::from_secs(150);
 /// Serialises scenarios across the test threads of one test binary.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
+/// Serialises scenarios across processes too: two people running the suite at once on one
+/// machine would otherwise run eight browsers and fail each other's media timings.
+async fn machine_turn() -> Result<std::fs::File> {
+    let path = std::env::temp_dir().join("duet-e2e.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    tokio::task::spawn_blocking(move || {
+        use std::os::fd::AsRawFd;
+        // SAFETY: flock(2) on a descriptor this closure owns; released when the file closes.
+        let rc = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) };
+        if rc == 0 {
+            Ok(file)
+        } else {
+            Err(anyhow!("flock: {}", std::io::Error::last_os_error()))
+        }
+    })
+    .await?
+}
+
 /// Which page to open.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum App {
@@ -176,6 +199,10 @@ where
     F: for<'a> FnOnce(&'a mut Test) -> LocalBoxFuture<'a, Result<()>>,
 {
     let _turn = ONE_AT_A_TIME.lock().await;
+    let _machine_turn = match machine_turn().await {
+        Ok(f) => f,
+        Err(e) => panic!("{name}: cannot take the machine-wide e2e lock: {e:#}"),
+    };
     if let Err(e) = servers::prepare().await {
         panic!("{name}: cannot build duet-server: {e:#}");
     }

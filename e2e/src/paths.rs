@@ -16,9 +16,10 @@ pub fn peers() -> PathBuf {
     root().join("e2e").join("peers")
 }
 
-/// The built frontend (`trunk build --release --offline` writes it).
+/// The built frontend (`trunk build --release --offline` writes it), or `DUET_DIST` to test
+/// another build (e.g. one made with `trunk build --dist` while dist/ is being rebuilt).
 pub fn dist() -> PathBuf {
-    root().join("dist")
+    std::env::var_os("DUET_DIST").map_or_else(|| root().join("dist"), PathBuf::from)
 }
 
 /// e2e/results/<test>: logs and screenshots of a failed test.
