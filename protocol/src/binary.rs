@@ -88,19 +88,17 @@ pub fn reconstruct(
     attachments: &[Vec<u8>],
     binary: bool,
 ) -> Result<Data, DecodeError> {
-    if binary {
-        if let Some(num) = placeholder_num(value) {
-            let count = attachments.len();
-            let num = num.ok_or(DecodeError::BadPlaceholder {
-                num: u64::MAX,
-                count,
-            })?;
-            return usize::try_from(num)
-                .ok()
-                .and_then(|i| attachments.get(i))
-                .map(|b| Data::Binary(b.clone()))
-                .ok_or(DecodeError::BadPlaceholder { num, count });
-        }
+    if binary && let Some(num) = placeholder_num(value) {
+        let count = attachments.len();
+        let num = num.ok_or(DecodeError::BadPlaceholder {
+            num: u64::MAX,
+            count,
+        })?;
+        return usize::try_from(num)
+            .ok()
+            .and_then(|i| attachments.get(i))
+            .map(|b| Data::Binary(b.clone()))
+            .ok_or(DecodeError::BadPlaceholder { num, count });
     }
     Ok(match value {
         Value::Array(a) => Data::Array(
