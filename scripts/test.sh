@@ -75,4 +75,8 @@ cargo fetch --quiet
 trunk build --release --offline
 ls -l dist
 
+stage "benchmark smoke run (duet-server vs the seed's Node servers, small numbers)"
+cargo build --release --quiet -p duet-server -p duet-bench
+target/release/duet-bench --smoke --command "scripts/test.sh (smoke)"
+
 printf '\n\033[1;32m== all tests passed\033[0m in %ss\n' "$((SECONDS - started))"
