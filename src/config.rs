@@ -202,13 +202,27 @@ pub fn query_with(query: &str, room: &str, name: Option<&str>) -> String {
 pub async fn load_ice_servers(ice: IceSource) -> Vec<IceServer> {
     match ice {
         IceSource::None => Vec::new(),
-        IceSource::ConfigJson => match fetch_text("config.json").await {
+        IceSource::ConfigJson => match fetch_with_deadline("config.json").await {
             Some(text) => parse_config_json(&text).unwrap_or_else(|e| {
                 web_sys::console::warn_1(&format!("{e}; using the default STUN server").into());
                 seed_ice_servers()
             }),
             None => seed_ice_servers(),
         },
+    }
+}
+
+/// A config server that hangs must not hold the call in `joining`: give up after 5 s.
+async fn fetch_with_deadline(url: &str) -> Option<String> {
+    use futures::FutureExt;
+    let mut fetch = Box::pin(fetch_text(url).fuse());
+    let mut deadline = gloo_timers::future::TimeoutFuture::new(5_000).fuse();
+    futures::select! {
+        text = fetch => text,
+        _ = deadline => {
+            web_sys::console::warn_1(&"config.json timed out; using the default STUN server".into());
+            None
+        }
     }
 }
 

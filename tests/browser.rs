@@ -362,3 +362,14 @@ async fn unreachable_signaling_shows_reconnecting_with_backoff() {
     })
     .await;
 }
+
+#[wasm_bindgen_test]
+async fn ice_servers_fall_back_to_the_seed_stun_without_config_json() {
+    use duet::config::{IceSource, load_ice_servers, seed_ice_servers};
+    // The test page has no config.json beside it: a static host without one.
+    assert_eq!(
+        load_ice_servers(IceSource::ConfigJson).await,
+        seed_ice_servers()
+    );
+    assert!(load_ice_servers(IceSource::None).await.is_empty());
+}
