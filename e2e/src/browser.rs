@@ -87,6 +87,7 @@ impl Driver {
         let profile = tempfile::Builder::new()
             .prefix("duet-e2e-profile-")
             .tempdir()?;
+        crate::processes::scratch(profile.path());
         let mut args: Vec<String> = FLAGS.iter().map(|s| (*s).to_owned()).collect();
         args.push(format!("--user-data-dir={}", profile.path().display()));
         if permission == Permission::Grant {

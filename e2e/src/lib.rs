@@ -16,6 +16,7 @@ pub mod processes;
 pub mod servers;
 pub mod site;
 
+use std::io::Write as _;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -34,6 +35,33 @@ const SCENARIO_LIMIT: Duration = Duration::from_secs(150);
 
 /// Serialises scenarios across the test threads of one test binary.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Stops every child when Ctrl-C ends the test process (which skips destructors); the
+/// children's own process groups keep the terminal's SIGINT from reaching them directly.
+struct InterruptWatch(tokio::task::JoinHandle<()>);
+
+impl InterruptWatch {
+    fn start(name: &str) -> Self {
+        let name = name.to_owned();
+        Self(tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                processes::kill_all();
+                // Straight to the stream: libtest would swallow eprintln! from a test thread.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "e2e {name}: interrupted; stopped every server, driver and browser"
+                );
+                std::process::exit(130);
+            }
+        }))
+    }
+}
+
+impl Drop for InterruptWatch {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
 
 /// Serialises scenarios across processes too: two people running the suite at once on one
 /// machine would otherwise run eight browsers and fail each other's media timings.
@@ -199,6 +227,7 @@ where
     F: for<'a> FnOnce(&'a mut Test) -> LocalBoxFuture<'a, Result<()>>,
 {
     let _turn = ONE_AT_A_TIME.lock().await;
+    let _interrupt = InterruptWatch::start(name);
     let _machine_turn = match machine_turn().await {
         Ok(f) => f,
         Err(e) => panic!("{name}: cannot take the machine-wide e2e lock: {e:#}"),

@@ -5,15 +5,48 @@
 //! workers go with it, so no test leaves anything running. Output goes to a log file in the
 //! test's results folder as it is produced, so a crash or a kill still leaves the log behind.
 
+use std::collections::BTreeSet;
 use std::net::{SocketAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 use tokio::sync::oneshot;
+
+/// Process groups of the children alive now, for [`kill_all`].
+static GROUPS: Mutex<BTreeSet<i32>> = Mutex::new(BTreeSet::new());
+
+/// Kills every child process group this test process started. For Ctrl-C: the children run in
+/// their own groups (so a kill takes their descendants too), which also keeps the terminal's
+/// SIGINT from reaching them, and destructors do not run when SIGINT ends the test process.
+pub fn kill_all() {
+    let groups = GROUPS.lock().unwrap_or_else(|e| e.into_inner());
+    for pgid in groups.iter() {
+        // SAFETY: kill(2) with a negative pid signals that process group; no memory involved.
+        unsafe {
+            libc::kill(-pgid, libc::SIGKILL);
+        }
+    }
+    for dir in SCRATCH.lock().unwrap_or_else(|e| e.into_inner()).iter() {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+/// Temporary folders (profiles, sites) to remove in [`kill_all`]: an interrupted test process
+/// skips the destructors that normally remove them.
+static SCRATCH: Mutex<Vec<std::path::PathBuf>> = Mutex::new(Vec::new());
+
+/// Registers a temporary folder for removal by [`kill_all`].
+pub fn scratch(path: &Path) {
+    SCRATCH
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(path.to_owned());
+}
 
 /// A running child process, killed with its whole process group on drop.
 #[derive(Debug)]
@@ -60,6 +93,9 @@ impl Process {
             Some(ready_tx),
         ));
         tokio::spawn(copy_lines(stderr, file, None, None));
+        if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
+            GROUPS.lock().unwrap_or_else(|e| e.into_inner()).insert(pid);
+        }
         let process = Self {
             name: name.to_owned(),
             child,
@@ -103,6 +139,10 @@ impl Process {
 
     fn signal_group(&self) {
         if let Some(pid) = self.child.id().and_then(|p| i32::try_from(p).ok()) {
+            GROUPS
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&pid);
             // SAFETY: kill(2) with a negative pid signals that process group; no memory involved.
             unsafe {
                 libc::kill(-pid, libc::SIGKILL);

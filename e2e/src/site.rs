@@ -41,6 +41,7 @@ impl Site {
             .prefix("duet-e2e-site-")
             .tempdir()
             .context("cannot create the site folder")?;
+        crate::processes::scratch(dir.path());
         for entry in std::fs::read_dir(&dist)? {
             let entry = entry?;
             link(&entry.path(), &dir.path().join(entry.file_name()))?;
