@@ -116,6 +116,8 @@ impl Session {
     }
 
     async fn on_ui(&mut self, cmd: UiCommand) {
+        // A flash message answers the previous action; the next one clears it.
+        self.view.flash.set(None);
         match cmd {
             UiCommand::Join { room, name } => self.join(room, name).await,
             UiCommand::HangUp => {

@@ -297,3 +297,63 @@ fn open_socket(url: &str, weak: Weak<RefCell<Inner>>) -> Result<Socket, JsValue>
         _on_close: on_close,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use duet_protocol::client::DisconnectReason;
+    use serde_json::json;
+
+    fn event(name: &str, args: Vec<serde_json::Value>) -> ClientEvent {
+        ClientEvent::Event {
+            name: name.into(),
+            args,
+            attachments: vec![],
+            ack: None,
+        }
+    }
+
+    #[test]
+    fn server_events_become_typed_messages_or_garbage() {
+        assert_eq!(
+            translate(event(
+                "all_users",
+                vec![json!([{"id": "a", "email": "ann"}])]
+            )),
+            Some(SignalingEvent::Message(ServerMessage::AllUsers(vec![
+                duet_protocol::signaling::User {
+                    id: "a".into(),
+                    email: "ann".into()
+                }
+            ])))
+        );
+        // Remote input never panics: wrong shapes and unknown events are reported and dropped.
+        assert!(matches!(
+            translate(event("getOffer", vec![json!("nope")])),
+            Some(SignalingEvent::Garbage(_))
+        ));
+        assert!(matches!(
+            translate(event("surprise", vec![])),
+            Some(SignalingEvent::Garbage(_))
+        ));
+        assert_eq!(
+            translate(ClientEvent::Reconnecting {
+                attempt: 1,
+                delay: Duration::from_millis(800)
+            }),
+            Some(SignalingEvent::Down {
+                retry_in: Duration::from_millis(800)
+            })
+        );
+        assert_eq!(
+            translate(ClientEvent::Disconnected(DisconnectReason::TransportClose)),
+            None
+        );
+        assert!(matches!(
+            translate(ClientEvent::Disconnected(
+                DisconnectReason::ServerDisconnect
+            )),
+            Some(SignalingEvent::Closed(_))
+        ));
+    }
+}
