@@ -353,6 +353,11 @@ impl PeerLink {
         total
     }
 
+    /// Whether our offer is out and no answer came back yet.
+    pub fn awaiting_answer(&self) -> bool {
+        !self.closed && self.pc.signaling_state() == RtcSignalingState::HaveLocalOffer
+    }
+
     /// Candidates waiting for the remote description.
     pub fn pending_candidates(&self) -> usize {
         self.pending.len()

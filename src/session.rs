@@ -25,6 +25,9 @@ pub use crate::view::{CallView, Commands, UiCommand};
 pub const DISCONNECT_GRACE: Duration = Duration::from_secs(5);
 /// After `user_exit` with the call up: how long to watch whether media still arrives.
 pub const EXIT_CHECK: Duration = Duration::from_millis(1500);
+/// How long an ICE-restart offer may wait for an answer. A live peer answers within a signaling
+/// round trip; silence means nobody is there (the seed's server never says who left).
+pub const ANSWER_DEADLINE: Duration = Duration::from_secs(4);
 /// How long an ICE restart may take before the other person counts as gone.
 pub const RESTART_DEADLINE: Duration = Duration::from_secs(8);
 
@@ -32,6 +35,8 @@ pub const RESTART_DEADLINE: Duration = Duration::from_secs(8);
 enum TimerKind {
     DisconnectGrace,
     RestartDeadline,
+    /// The ICE-restart offer went out over a live signaling connection and nobody answered.
+    AnswerDeadline,
     /// Holds the inbound packet count at `user_exit`.
     ExitCheck(u64),
 }
@@ -58,6 +63,7 @@ struct Session {
     grace_timer: Option<Timeout>,
     restart_timer: Option<Timeout>,
     exit_timer: Option<Timeout>,
+    answer_timer: Option<Timeout>,
 }
 
 /// Runs the session until every [`Commands`] handle is dropped (the app unmounted), then hangs
@@ -84,6 +90,7 @@ pub async fn run(
         grace_timer: None,
         restart_timer: None,
         exit_timer: None,
+        answer_timer: None,
     };
     loop {
         futures::select_biased! {
@@ -206,6 +213,7 @@ impl Session {
         self.grace_timer = None;
         self.restart_timer = None;
         self.exit_timer = None;
+        self.answer_timer = None;
         if let Some(mut old) = self.link.take() {
             old.close();
         }
@@ -232,6 +240,7 @@ impl Session {
         self.grace_timer = None;
         self.restart_timer = None;
         self.exit_timer = None;
+        self.answer_timer = None;
         self.watcher = None;
         if let Some(mut l) = self.link.take() {
             l.close();
@@ -412,6 +421,7 @@ impl Session {
             PeerEvent::State(LinkState::Connected) => {
                 self.grace_timer = None;
                 self.restart_timer = None;
+                self.answer_timer = None;
                 self.apply(CallEvent::PeerConnected);
             }
             PeerEvent::State(LinkState::Disconnected) => {
@@ -433,7 +443,14 @@ impl Session {
         if self.restart_timer.is_none() {
             self.restart_timer = Some(self.timer(TimerKind::RestartDeadline, RESTART_DEADLINE));
         }
+        let signaling_up = self
+            .signaling
+            .as_ref()
+            .is_some_and(SignalingClient::is_connected);
         self.offer(true).await;
+        if signaling_up {
+            self.answer_timer = Some(self.timer(TimerKind::AnswerDeadline, ANSWER_DEADLINE));
+        }
     }
 
     async fn on_timer(&mut self, kind: TimerKind) {
@@ -459,6 +476,12 @@ impl Session {
                 self.restart_ice().await;
             }
             TimerKind::RestartDeadline => self.peer_gone(true),
+            TimerKind::AnswerDeadline => {
+                self.answer_timer = None;
+                if self.link.as_ref().is_some_and(PeerLink::awaiting_answer) {
+                    self.peer_gone(true);
+                }
+            }
         }
     }
 
