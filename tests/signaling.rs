@@ -258,6 +258,17 @@ async fn two_apps_call_each_other_through_duet_server() {
     let cat = open(&room, "Cat");
     wait_for("room-full", LONG, || state(&cat.el) == "room-full").await;
     assert!(problem(&cat.el).contains("Pick another room"));
+    // ...and picks another room from the form shown with the message.
+    let input: web_sys::HtmlInputElement = find(&cat.el, "#room").unwrap().unchecked_into();
+    input.set_value(&unique("other"));
+    input
+        .dispatch_event(&web_sys::Event::new("input").unwrap())
+        .unwrap();
+    cat.click("#join");
+    wait_for("cat waiting elsewhere", LONG, || {
+        state(&cat.el) == "waiting"
+    })
+    .await;
     cat.close();
 
     // Bob hangs up: Ann sees peer-left and waits; Bob's camera is released.
@@ -362,4 +373,34 @@ async fn call_keeps_playing_when_one_side_loses_signaling() {
 
 fn session_exit_check() -> Duration {
     duet::session::EXIT_CHECK
+}
+
+#[wasm_bindgen_test]
+async fn receive_only_user_still_sees_and_hears_the_other() {
+    let room = unique("recv");
+    // No camera and no microphone at all: Ann joins receive-only, with a notice saying so.
+    media::simulate_failure(Some("NotFoundError"));
+    let ann = open(&room, "Ann");
+    wait_for("ann waiting", LONG, || state(&ann.el) == "waiting").await;
+    media::simulate_failure(None);
+    assert!(
+        problem(&ann.el).contains("No camera or microphone"),
+        "{}",
+        problem(&ann.el)
+    );
+    let mic: HtmlButtonElement = find(&ann.el, "#mic").unwrap().unchecked_into();
+    assert!(mic.disabled());
+
+    let bob = open(&room, "Bob");
+    wait_for("both connected", LONG, || {
+        state(&ann.el) == "connected" && state(&bob.el) == "connected"
+    })
+    .await;
+    playing(&ann, "ann sees bob").await;
+    ann.close();
+    bob.close();
+    wait_for("released", LONG, || {
+        peer::live_links() == 0 && media::live_tracks() == 0
+    })
+    .await;
 }
