@@ -26,9 +26,19 @@ async fn call(t: &mut Test, kind: ServerKind, first: App, second: App) -> Result
     let a = t
         .open("first", first, &server, "room1", Permission::Grant)
         .await?;
-    if first == App::Duet {
-        // The second page joins once the first is in the room, so the roles are known.
-        a.wait_state(&["waiting"], CALL_WITHIN).await?;
+    // The second page joins once the first is in the room, so the roles are known: the
+    // second receives a non-empty `all_users` and makes the offer.
+    match first {
+        App::Duet => {
+            a.wait_state(&["waiting"], CALL_WITHIN).await?;
+        }
+        App::Seed => {
+            // The seed client has no status; it emits join_room as soon as its camera is on.
+            a.wait_for("showing its own camera", CALL_WITHIN, |s| {
+                s.local.as_ref().is_some_and(|v| !v.tracks.is_empty())
+            })
+            .await?;
+        }
     }
     let b = t
         .open("second", second, &server, "room1", Permission::Grant)
@@ -38,6 +48,19 @@ async fn call(t: &mut Test, kind: ServerKind, first: App, second: App) -> Result
             page.wait_state(&["connected"], CALL_WITHIN).await?;
         }
         page.wait_playing(CALL_WITHIN).await?;
+    }
+    // Duet speaks only WebSocket, so its page counts every event it sent.
+    for (page, app, role) in [(&a, first, "answer"), (&b, second, "offer")] {
+        if app == App::Duet {
+            let s = page.snapshot(Duration::from_millis(100)).await?;
+            ensure(s.sent.get(role).copied().unwrap_or(0) >= 1, || {
+                format!(
+                    "{} should have sent the {role}: {}",
+                    page.label,
+                    describe(&s)
+                )
+            })?;
+        }
     }
     Ok(())
 }
