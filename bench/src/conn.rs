@@ -74,7 +74,7 @@ pub async fn connect(
     while client.poll_command().is_some() {} // The Open: we already are.
     client.handle_open(now());
     // Handshake and namespace connect, bounded.
-    let connected = tokio::time::timeout(Duration::from_secs(20), async {
+    tokio::time::timeout(Duration::from_secs(20), async {
         while let Some(msg) = ws.next().await {
             match msg? {
                 Message::Text(t) => client.handle_frame(&Frame::Text(t.to_string()), now()),
@@ -101,7 +101,6 @@ pub async fn connect(
     })
     .await
     .map_err(|_| ConnError::Connect("timed out".into()))??;
-    let () = connected;
 
     let (tx, mut app_rx) = mpsc::unbounded_channel::<ClientMessage>();
     let (app_tx, rx) = mpsc::unbounded_channel::<Incoming>();
