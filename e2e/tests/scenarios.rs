@@ -494,12 +494,17 @@ async fn controls(t: &mut Test) -> Result<()> {
 
     // Hang up: bob's picture goes away and he is told; alice releases her camera.
     a.click("#hangup").await?;
+    let hung_up = Instant::now();
     let gone = b
         .wait_for("told that alice hung up", STATE_WITHIN, |s| {
             matches!(s.state.as_deref(), Some("peer-left" | "waiting")) && s.remote_gone()
         })
         .await?;
-    println!("  hang-up: bob sees {:?}", gone.status_text);
+    println!(
+        "  hang-up: after {:.1} s bob sees {:?}",
+        hung_up.elapsed().as_secs_f64(),
+        gone.status_text
+    );
     a.wait_for("releasing the camera", STATE_WITHIN, |s| {
         s.local
             .as_ref()
