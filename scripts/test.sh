@@ -3,7 +3,8 @@
 # (protocol, server, end-to-end), and the wasm32 suites in headless Chromium.
 #
 #   scripts/test.sh                     everything (what CI runs)
-#   scripts/test.sh --scenario NAME     only the end-to-end scenarios whose name contains NAME
+#   scripts/test.sh --scenario NAME     build the bundle and run only the end-to-end scenarios whose
+#                                       name contains NAME (a quick local loop)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 DUET_ROOT="$(pwd)"
@@ -26,6 +27,15 @@ stage() {
   printf '\n\033[1;32m== %s\033[0m (t=%ss)\n' "$1" "$((SECONDS - started))"
 }
 
+if [ -n "$scenario" ]; then
+  stage "release bundle (trunk build --release)"
+  cargo fetch --quiet
+  trunk build --release --offline
+  stage "end-to-end scenarios matching $scenario"
+  cargo test -p duet-e2e --test scenarios -- "$scenario"
+  exit 0
+fi
+
 stage "record socket.io 2.3.0 wire fixtures"
 node protocol/vectors/record.js
 if ! git diff --quiet -- protocol/tests/fixtures 2>/dev/null; then
@@ -42,8 +52,8 @@ cargo clippy --workspace --all-targets -- -D warnings
 stage "clippy (wasm32)"
 cargo clippy -p duet -p duet-protocol --target wasm32-unknown-unknown --all-targets -- -D warnings
 
-stage "native tests"
-cargo test --workspace
+stage "native tests (every crate but the browser end-to-end suite)"
+cargo test --workspace --exclude duet-e2e
 
 stage "wasm32 tests: duet-protocol in headless Chromium"
 cargo test -p duet-protocol --target wasm32-unknown-unknown
@@ -74,6 +84,9 @@ stage "release bundle (trunk build --release, wasm-opt -Oz)"
 cargo fetch --quiet
 trunk build --release --offline
 ls -l dist
+
+stage "end-to-end: two-browser calls in headless Chromium"
+cargo test -p duet-e2e --test scenarios
 
 stage "benchmark smoke run (duet-server vs the seed's Node servers, small numbers)"
 cargo build --release --quiet -p duet-server -p duet-bench
