@@ -277,12 +277,18 @@ async fn two_rooms(t: &mut Test) -> Result<()> {
     let pairs = [(&pages[0].0, &pages[2].0), (&pages[1].0, &pages[3].0)];
     for (x, y) in pairs {
         for (me, partner) in [(x, y), (y, x)] {
-            let theirs = partner.snapshot(Duration::from_secs(1)).await?;
-            let mine = me
-                .wait_for("received every relay its partner sent", STATE_WITHIN, |s| {
-                    s.relays_received() >= theirs.relays_sent()
-                })
-                .await?;
+            // Read the receiver first, then the sender: anything the receiver has, the sender
+            // has sent by then, so a fragment or a count the sender lacks came from elsewhere.
+            // Counts may still be in flight, so they are compared until equal or a deadline.
+            let deadline = Instant::now() + STATE_WITHIN;
+            let (mine, theirs) = loop {
+                let mine = me.snapshot(Duration::from_secs(1)).await?;
+                let theirs = partner.snapshot(Duration::from_secs(1)).await?;
+                if mine.relays_received() == theirs.relays_sent() || Instant::now() >= deadline {
+                    break (mine, theirs);
+                }
+                tokio::time::sleep(Duration::from_millis(150)).await;
+            };
             let sent: BTreeSet<_> = theirs.ufrags_sent.iter().collect();
             let foreign: Vec<_> = mine
                 .ufrags_received
@@ -300,7 +306,7 @@ async fn two_rooms(t: &mut Test) -> Result<()> {
             )?;
             ensure(mine.relays_received() == theirs.relays_sent(), || {
                 format!(
-                    "{} received {} relays but {} sent {}: messages crossed rooms",
+                    "{} received {} relays but {} sent {}: messages crossed rooms or were lost",
                     me.label,
                     mine.relays_received(),
                     partner.label,
@@ -319,6 +325,55 @@ async fn two_rooms(t: &mut Test) -> Result<()> {
     Ok(())
 }
 scenario!(two_rooms_at_once_do_not_cross, two_rooms);
+
+/// A control for scenario 6: the seed's server broadcasts every relay to every socket, so the
+/// same check must see fragments from the other room there. Proves the check can fail.
+async fn cross_room_control(t: &mut Test) -> Result<()> {
+    let server = t.server(ServerKind::Seed).await?;
+    let mut pages = Vec::new();
+    for (label, room) in [
+        ("a1", "roomA"),
+        ("b1", "roomB"),
+        ("a2", "roomA"),
+        ("b2", "roomB"),
+    ] {
+        let page = t
+            .open(label, App::Duet, &server, room, Permission::Grant)
+            .await?;
+        // One at a time, so each room has a first and a second (who offers).
+        page.wait_for("in its room", CALL_WITHIN, |s| {
+            s.received.contains_key("all_users")
+        })
+        .await?;
+        pages.push(page);
+    }
+    // a1 is in roomA and so never hears from b1 or b2 on a room-scoped server.
+    let a1 = &pages[0];
+    let others: BTreeSet<String> = {
+        let mut set = BTreeSet::new();
+        for p in [&pages[1], &pages[3]] {
+            set.extend(p.snapshot(Duration::from_secs(1)).await?.ufrags_sent);
+        }
+        set
+    };
+    let seen = a1
+        .wait_for("receiving roomB's relays", CALL_WITHIN, |s| {
+            s.ufrags_received.iter().any(|f| others.contains(f))
+        })
+        .await?;
+    println!(
+        "  a1 (roomA) received roomB fragments: {:?}",
+        seen.ufrags_received
+            .iter()
+            .filter(|f| others.contains(*f))
+            .collect::<Vec<_>>()
+    );
+    Ok(())
+}
+scenario!(
+    cross_room_check_sees_the_seed_servers_broadcast,
+    cross_room_control
+);
 
 /// Scenario 7: The signaling server dies mid-call: media keeps flowing while both pages say
 /// `reconnecting`; it comes back on the same port: both return to `connected`, and after one
