@@ -23,8 +23,12 @@ pub use crate::view::{CallView, Commands, UiCommand};
 
 /// How long a connection may stay `disconnected` before ICE is restarted.
 pub const DISCONNECT_GRACE: Duration = Duration::from_secs(5);
-/// After `user_exit` with the call up: how long to watch whether media still arrives.
-pub const EXIT_CHECK: Duration = Duration::from_millis(1500);
+/// After `user_exit` with the call up: packets already in flight when the other person hung up
+/// (and stats cached by the browser) still arrive for a moment, so the first reading waits.
+pub const EXIT_SETTLE: Duration = Duration::from_millis(500);
+/// Then how long to watch whether media still arrives: fake and real media send dozens of
+/// packets a second, so a second of none means nobody is sending.
+pub const EXIT_CHECK: Duration = Duration::from_millis(1000);
 /// How long an ICE-restart offer may wait for an answer. A live peer answers within a signaling
 /// round trip; silence means nobody is there (the seed's server never says who left).
 pub const ANSWER_DEADLINE: Duration = Duration::from_secs(4);
@@ -37,7 +41,9 @@ enum TimerKind {
     RestartDeadline,
     /// The ICE-restart offer went out over a live signaling connection and nobody answered.
     AnswerDeadline,
-    /// Holds the inbound packet count at `user_exit`.
+    /// Settling after `user_exit` before the first packet count.
+    ExitSettle,
+    /// Holds the inbound packet count taken after settling.
     ExitCheck(u64),
 }
 
@@ -365,9 +371,7 @@ impl Session {
                 // a hang-up stops the media at once.
                 match &self.link {
                     Some(link) if link.is_connected() => {
-                        let packets = link.packets_received().await;
-                        self.exit_timer =
-                            Some(self.timer(TimerKind::ExitCheck(packets), EXIT_CHECK));
+                        self.exit_timer = Some(self.timer(TimerKind::ExitSettle, EXIT_SETTLE));
                     }
                     _ => self.peer_gone(false),
                 }
@@ -454,6 +458,17 @@ impl Session {
     }
 
     async fn on_timer(&mut self, kind: TimerKind) {
+        if let TimerKind::ExitSettle = kind {
+            self.exit_timer = None;
+            match &self.link {
+                Some(link) if link.is_connected() => {
+                    let packets = link.packets_received().await;
+                    self.exit_timer = Some(self.timer(TimerKind::ExitCheck(packets), EXIT_CHECK));
+                }
+                _ => self.peer_gone(false),
+            }
+            return;
+        }
         if let TimerKind::ExitCheck(before) = kind {
             self.exit_timer = None;
             let now = match &self.link {
@@ -470,7 +485,7 @@ impl Session {
             return;
         }
         match kind {
-            TimerKind::ExitCheck(_) => {}
+            TimerKind::ExitSettle | TimerKind::ExitCheck(_) => {}
             TimerKind::DisconnectGrace => {
                 self.grace_timer = None;
                 self.restart_ice().await;

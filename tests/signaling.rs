@@ -372,7 +372,7 @@ async fn call_keeps_playing_when_one_side_loses_signaling() {
 }
 
 fn session_exit_check() -> Duration {
-    duet::session::EXIT_CHECK
+    duet::session::EXIT_SETTLE + duet::session::EXIT_CHECK
 }
 
 #[wasm_bindgen_test]
