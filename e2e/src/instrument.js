@@ -16,6 +16,15 @@
   });
   const now = () => performance.now();
 
+  // Call set-up timing for the benchmark (bench/): when the remote <video> first had a frame
+  // (loadeddata) and first played, on this page's clock (0 = the navigation's start). Media
+  // events do not bubble, so listen in the capture phase: the element may not exist yet.
+  const firstOnly = (key) => (e) => {
+    if (e.target && e.target.id === 'remotevideo' && e2e[key] === undefined) e2e[key] = now();
+  };
+  document.addEventListener('loadeddata', firstOnly('remoteFirstFrameAt'), true);
+  document.addEventListener('playing', firstOnly('remotePlayingAt'), true);
+
   // Console and uncaught errors, kept for the failure report.
   const fmt = (a) => {
     if (typeof a === 'string') return a;

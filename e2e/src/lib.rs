@@ -116,7 +116,9 @@ pub struct Test {
 }
 
 impl Test {
-    async fn new(name: &str) -> Result<Self> {
+    /// A fresh world named `name` (its results folder under e2e/results). Scenarios get theirs
+    /// from [`run`]; the call set-up benchmark makes its own.
+    pub async fn new(name: &str) -> Result<Self> {
         let dir = paths::results(name);
         if dir.exists() {
             std::fs::remove_dir_all(&dir)

@@ -83,6 +83,7 @@ fn main() {
         }
     }
     load_section(&mut md, &conn_steps, &rate_steps, &args);
+    call_setup_section(&mut md, &root);
     payload_section(&mut md, &root);
     codec_section(&mut md, &root);
 
@@ -281,6 +282,46 @@ fn load_section(
         md,
         "| relays/s (p99 < 10 ms, none lost) | {duet:.0} | {node:.0} | {ratio} |\n"
     );
+}
+
+fn call_setup_section(md: &mut String, root: &Path) {
+    let _ = writeln!(md, "## 2. Call set-up\n");
+    let _ = writeln!(
+        md,
+        "Pairs of headless Chromium pages with fake camera and microphone, both through duet-server on loopback, no ICE servers. Clock: the second page's own (`performance.now()`, 0 = the start of its navigation), to the remote `<video>`'s first frame (`loadeddata`) and to its playback (`playing`). The browser process is started before the clock runs. Measured by `duet-callsetup` (e2e/src/bin).\n"
+    );
+    let path = root.join("target/callsetup.json");
+    let Some(v) = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+    else {
+        let _ = writeln!(
+            md,
+            "Not measured in this run ({} is missing).\n",
+            path.display()
+        );
+        return;
+    };
+    let calls = v["duet"]["calls"].as_u64().unwrap_or(0);
+    let _ = writeln!(
+        md,
+        "| {calls} calls each | Duet | seed client | ratio |\n|---|---|---|---|"
+    );
+    for (label, key) in [
+        ("first remote frame", "first_frame"),
+        ("remote playback", "playing"),
+    ] {
+        for (stat, q) in [("median", "median_ms"), ("p90", "p90_ms")] {
+            let d = v["duet"][key][q].as_f64().unwrap_or(f64::NAN);
+            let s = v["seed"][key][q].as_f64().unwrap_or(f64::NAN);
+            let _ = writeln!(
+                md,
+                "| {label}, {stat} | {d:.0} ms | {s:.0} ms | {:.2} |",
+                d / s
+            );
+        }
+    }
+    md.push('\n');
 }
 
 fn payload_section(md: &mut String, root: &Path) {
