@@ -73,12 +73,14 @@ fn bench(c: &mut Criterion) {
     client.handle_frame(&Frame::Text("40".into()), Duration::ZERO);
     while client.poll_event().is_some() {}
     let frame = relayed(&candidate);
-    c.bench_function("client/receive_candidate", |b| {
+    let mut g = c.benchmark_group("client");
+    g.bench_function("receive_candidate", |b| {
         b.iter(|| {
             client.handle_frame(black_box(&frame), Duration::from_millis(1));
             black_box(client.poll_event())
         })
     });
+    g.finish();
 }
 
 criterion_group!(benches, bench);
