@@ -59,7 +59,7 @@ mod tests {
         let json = serde_json::to_value(ClientConfig::from_config(&c)).unwrap();
         assert_eq!(
             json,
-            serde_json::json!({"iceServers": [{"urls": "stun:stun.l.google.com:19302"}]})
+            serde_json::json!({"iceServers": [{"urls": crate::config::DEFAULT_ICE_SERVER}]})
         );
         let c = Config::from_args([
             "duet-server",

@@ -7,6 +7,9 @@ use std::time::Duration;
 
 use clap::Parser;
 
+/// The original design's public STUN server: the ICE default when no --ice-server is given.
+pub const DEFAULT_ICE_SERVER: &str = "stun:stun.l.google.com:19302";
+
 /// duet-server: Duet's signaling server (Socket.IO 2.x, compatible with socket.io-client 2.3.0)
 /// that also serves the built web app, its runtime config and health/metrics endpoints.
 ///
@@ -68,7 +71,7 @@ pub struct Config {
         long = "ice-server",
         env = "DUET_ICE_SERVERS",
         value_delimiter = ',',
-        default_value = "stun:stun.l.google.com:19302"
+        default_value = DEFAULT_ICE_SERVER
     )]
     pub ice_servers: Vec<String>,
 

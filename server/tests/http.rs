@@ -165,7 +165,7 @@ async fn config_json_reflects_the_flags() {
     let json: serde_json::Value = serde_json::from_str(&res.text().await.unwrap()).unwrap();
     assert_eq!(
         json,
-        serde_json::json!({"iceServers": [{"urls": "stun:stun.l.google.com:19302"}]})
+        serde_json::json!({"iceServers": [{"urls": duet_server::config::DEFAULT_ICE_SERVER}]})
     );
     server.shutdown().await.unwrap();
 
@@ -406,10 +406,7 @@ async fn socket_origin_allow_list() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connection_limit() {
     let server = start(&["--max-connections", "2"]).await;
-    let mut a = Peer::connect(&server, "a").await;
-    let mut b = Peer::connect(&server, "b").await;
-    a.join_expect_users("r").await;
-    b.join_expect_users("r").await;
+    let (a, mut b) = Peer::pair_in_room(&server, "r").await;
     let refused = ws_with_origin(&server, "http://localhost").await;
     assert_eq!(http_status(refused.unwrap_err()), 503);
     assert_eq!(server.metrics().rejections("server_full"), 1);

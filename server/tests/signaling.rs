@@ -122,10 +122,7 @@ async fn third_joiner_gets_room_full_and_capacity_is_configurable() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn user_exit_on_close_and_on_leave_then_rejoin() {
     let server = start(&[]).await;
-    let mut a = Peer::connect(&server, "a").await;
-    let mut b = Peer::connect(&server, "b").await;
-    a.join_expect_users("r").await;
-    b.join_expect_users("r").await;
+    let (mut a, mut b) = Peer::pair_in_room(&server, "r").await;
     // Duet's leave_room: hang up, keep the socket.
     b.emit("leave_room", vec![]).await;
     assert_eq!(a.expect("user_exit").await, json!({"id": b.id()}));
@@ -353,10 +350,7 @@ fn malformed_corpus() -> Vec<(&'static str, Message, Option<&'static str>)> {
 async fn malformed_input_never_disturbs_a_call_in_another_room() {
     let server = start(&["--relay-burst", "1000"]).await;
     // A call in progress while the garbage arrives.
-    let mut a = Peer::connect(&server, "a").await;
-    let mut b = Peer::connect(&server, "b").await;
-    a.join_expect_users("healthy").await;
-    b.join_expect_users("healthy").await;
+    let (mut a, mut b) = Peer::pair_in_room(&server, "healthy").await;
 
     for (label, frame, expected) in malformed_corpus() {
         let mut ws = raw_ws(&server).await;
@@ -417,10 +411,7 @@ async fn protocol_corpus_sent_raw_never_disturbs_another_room() {
     use corpus::Case;
     use duet_protocol::signaling::ClientMessage;
     let server = start(&["--relay-burst", "100000"]).await;
-    let mut a = Peer::connect(&server, "a").await;
-    let mut b = Peer::connect(&server, "b").await;
-    a.join_expect_users("healthy").await;
-    b.join_expect_users("healthy").await;
+    let (mut a, mut b) = Peer::pair_in_room(&server, "healthy").await;
     let http = common::http_client(None);
     let polling = format!("{}/socket.io/?EIO=3&transport=polling", server.base_url());
 
@@ -547,10 +538,7 @@ async fn relayed_events_are_rate_limited_per_connection() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn payload_limits_drop_the_offender_only() {
     let server = start(&["--max-payload", "200000"]).await;
-    let mut a = Peer::connect(&server, "a").await;
-    let mut b = Peer::connect(&server, "b").await;
-    a.join_expect_users("r").await;
-    b.join_expect_users("r").await;
+    let (mut a, mut b) = Peer::pair_in_room(&server, "r").await;
     // A 64 KiB SDP is the largest allowed and is relayed intact.
     let big = json!({"type": "offer", "sdp": "a".repeat(64 * 1024)});
     a.emit("offer", vec![big.clone()]).await;

@@ -202,6 +202,15 @@ impl Peer {
         args.into_iter().next().unwrap_or(Value::Null)
     }
 
+    /// Two peers, "a" then "b", joined to `room`: where most tests start.
+    pub async fn pair_in_room(server: &RunningServer, room: &str) -> (Peer, Peer) {
+        let mut a = Peer::connect(server, "a").await;
+        let mut b = Peer::connect(server, "b").await;
+        a.join_expect_users(room).await;
+        b.join_expect_users(room).await;
+        (a, b)
+    }
+
     /// Joins and returns the ids in `all_users`.
     pub async fn join_expect_users(&mut self, room: &str) -> Vec<String> {
         self.join(room).await;
