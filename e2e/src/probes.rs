@@ -237,6 +237,20 @@ impl Page {
         }
     }
 
+    /// Waits until `app`'s page is in its room and waiting for someone: Duet says `waiting`; the
+    /// seed client has no status and emits join_room as soon as its camera is on.
+    pub async fn wait_in_room(&self, app: crate::App, within: Duration) -> Result<Snapshot> {
+        match app {
+            crate::App::Duet => self.wait_state(&["waiting"], within).await,
+            crate::App::Seed => {
+                self.wait_for("showing its own camera", within, |s| {
+                    s.local.as_ref().is_some_and(|v| !v.tracks.is_empty())
+                })
+                .await
+            }
+        }
+    }
+
     /// Waits for `#callstatus[data-state]` to be one of `states`.
     pub async fn wait_state(&self, states: &[&str], within: Duration) -> Result<Snapshot> {
         let what = format!("in state {}", states.join("|"));

@@ -28,18 +28,7 @@ async fn call(t: &mut Test, kind: ServerKind, first: App, second: App) -> Result
         .await?;
     // The second page joins once the first is in the room, so the roles are known: the
     // second receives a non-empty `all_users` and makes the offer.
-    match first {
-        App::Duet => {
-            a.wait_state(&["waiting"], CALL_WITHIN).await?;
-        }
-        App::Seed => {
-            // The seed client has no status; it emits join_room as soon as its camera is on.
-            a.wait_for("showing its own camera", CALL_WITHIN, |s| {
-                s.local.as_ref().is_some_and(|v| !v.tracks.is_empty())
-            })
-            .await?;
-        }
-    }
+    a.wait_in_room(first, CALL_WITHIN).await?;
     let b = t
         .open("second", second, &server, "room1", Permission::Grant)
         .await?;

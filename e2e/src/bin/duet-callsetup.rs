@@ -38,17 +38,7 @@ async fn measure(app: App, calls: usize) -> Result<serde_json::Value> {
         let a = t
             .open("first", app, &server, &room, Permission::Grant)
             .await?;
-        match app {
-            App::Duet => {
-                a.wait_state(&["waiting"], WITHIN).await?;
-            }
-            App::Seed => {
-                a.wait_for("showing its own camera", WITHIN, |s| {
-                    s.local.as_ref().is_some_and(|v| !v.tracks.is_empty())
-                })
-                .await?;
-            }
-        }
+        a.wait_in_room(app, WITHIN).await?;
         // The browser starts before the clock does: only the page's own work is timed.
         let b = t.launch("second", Permission::Grant).await?;
         b.goto(&page_url(app, &server, &room, "second")).await?;
