@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::middleware::{Next, from_fn_with_state};
+use axum::middleware::{Next, from_fn_with_state, map_request};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use http::{StatusCode, header};
@@ -49,6 +49,8 @@ use static_files::{HeaderPolicy, StaticSite};
 
 /// Socket.IO's path, as socket.io-client 2.3.0 expects it.
 const SOCKET_PATH: &str = "/socket.io";
+/// Initial WebSocket read buffer per socket (see `app`).
+const WS_READ_BUFFER: usize = 1024;
 /// How long shutdown waits for connections to finish before closing them.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -208,6 +210,10 @@ fn app(config: &Config, signaling: Arc<Signaling>) -> (Router, SocketIo) {
         .max_payload(config.max_payload)
         .ws_max_message_size(config.max_payload as usize)
         .ws_max_frame_size(config.max_payload as usize)
+        // Each socket's WebSocket read buffer starts at this size and grows to fit the
+        // largest message it receives (and keeps that). 1 KiB holds every event but an SDP;
+        // the 4 KiB default cost 3 KiB per idle connection for nothing (bench/RESULTS.md).
+        .ws_read_buffer_size(WS_READ_BUFFER)
         .build_layer();
     signaling.clone().register(&io);
 
@@ -227,6 +233,7 @@ fn app(config: &Config, signaling: Arc<Signaling>) -> (Router, SocketIo) {
         .route("/config.json", get(config_json))
         .fallback_service(static_site)
         .layer(socket_layer)
+        .layer(map_request(detach_request_head))
         .layer(from_fn_with_state(state.clone(), socket_gate))
         .layer(from_fn_with_state(
             HeaderPolicy {
@@ -236,6 +243,30 @@ fn app(config: &Config, signaling: Arc<Signaling>) -> (Router, SocketIo) {
         ))
         .with_state(state);
     (router, io)
+}
+
+/// Copies a Socket.IO request's URI and header values out of hyper's connection read buffer.
+///
+/// hyper parses them as slices of that buffer (8–16 KB), and engineioxide keeps every
+/// socket's request head for the life of the connection, so each idle WebSocket held its
+/// whole handshake read buffer: 16 KB of the 38 KB a connection cost (heaptrack, see
+/// bench/RESULTS.md). The copies are a few hundred bytes, made once per handshake.
+async fn detach_request_head(mut req: Request) -> Request {
+    if !req.uri().path().starts_with(SOCKET_PATH) {
+        return req;
+    }
+    if let Ok(uri) = req.uri().to_string().parse() {
+        *req.uri_mut() = uri;
+    }
+    let old = std::mem::take(req.headers_mut());
+    let mut headers = http::HeaderMap::with_capacity(old.len());
+    for (name, value) in &old {
+        let mut copy = http::HeaderValue::from_bytes(value.as_bytes()).unwrap_or(value.clone());
+        copy.set_sensitive(value.is_sensitive());
+        headers.append(name.clone(), copy);
+    }
+    *req.headers_mut() = headers;
+    req
 }
 
 async fn healthz() -> &'static str {
