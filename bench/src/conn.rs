@@ -11,6 +11,10 @@ use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpSocket;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+/// Initial WebSocket read buffer per client connection (it grows for larger messages).
+const READ_BUFFER: usize = 4096;
 
 /// Why a connection could not be made or ended early.
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +66,11 @@ pub async fn connect(
     let stream = socket.connect(server).await?;
     stream.set_nodelay(true)?;
     let url = format!("ws://{server}{path}");
-    let (mut ws, _) = tokio_tungstenite::client_async(url, stream).await?;
+    // tungstenite zeroes its whole read buffer before every read; its 128 KiB default made
+    // memset a third of the generator's CPU. Signaling messages are small (an SDP is ~5 KB).
+    let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER);
+    let (mut ws, _) =
+        tokio_tungstenite::client_async_with_config(url, stream, Some(config)).await?;
 
     let epoch = Instant::now();
     let now = move || epoch.elapsed();

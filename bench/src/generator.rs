@@ -6,15 +6,15 @@
 //! latency on the same monotonic clock. Every relay is accounted: sent = received + lost.
 
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use duet_protocol::signaling::{ClientMessage, IceCandidate, JoinRoom, SdpType, ServerMessage};
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::Serializer as _;
 use serde::{Deserialize, Serialize};
-use tokio::sync::{Barrier, mpsc};
+use tokio::sync::Barrier;
 
 use crate::conn::{self, Conn, Incoming};
 use crate::payloads;
@@ -66,6 +66,10 @@ pub struct Report {
     /// CPU seconds the generator used during the steady phase.
     #[serde(default)]
     pub cpu_seconds: f64,
+    /// Relays slower than 10 ms by 100 ms window of send time since the relay phase began
+    /// (this process only; not merged).
+    #[serde(default)]
+    pub slow_timeline: Vec<u64>,
     /// Latency histogram in microseconds, serialized (V2, base64-free hex).
     pub latency_us_hex: String,
 }
@@ -113,6 +117,13 @@ impl Report {
     }
 }
 
+/// Latency histograms per generator process (shards against lock contention).
+const HIST_SHARDS: usize = 8;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 fn new_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 60_000_000, 3).expect("valid histogram bounds")
 }
@@ -144,7 +155,14 @@ struct Counters {
     received: AtomicU64,
     cross: AtomicU64,
     closed: AtomicU64,
+    /// Relays slower than 10 ms, by 100 ms window of their send time (for `--timeline`).
+    slow: Vec<AtomicU64>,
 }
+
+/// Width of a [`Report::slow_timeline`] window.
+pub const TIMELINE_WINDOW: Duration = Duration::from_millis(100);
+/// What counts as slow in [`Report::slow_timeline`].
+const SLOW: Duration = Duration::from_millis(10);
 
 /// Connects every client and runs the set-up of every pair. Returns the pairs ready to relay.
 pub async fn setup(plan: &Plan, report: &mut Report) -> Vec<(u64, Conn, Conn)> {
@@ -284,6 +302,9 @@ pub async fn relay(plan: &Plan, pairs: Vec<(u64, Conn, Conn)>, report: &mut Repo
         received: AtomicU64::new(0),
         cross: AtomicU64::new(0),
         closed: AtomicU64::new(0),
+        slow: (0..(plan.duration.as_millis() / TIMELINE_WINDOW.as_millis() + 2))
+            .map(|_| AtomicU64::new(0))
+            .collect(),
     });
     let clients = (pairs.len() * 2).max(1);
     let period = if plan.rate > 0.0 {
@@ -292,15 +313,23 @@ pub async fn relay(plan: &Plan, pairs: Vec<(u64, Conn, Conn)>, report: &mut Repo
         Duration::MAX
     };
     let start = tokio::time::Instant::now() + Duration::from_millis(200);
+    let t0_ns = now_ns(epoch) + 200_000_000;
     let stop_sending = start + plan.duration;
     let barrier = Arc::new(Barrier::new(clients + 1));
-    let (hist_tx, mut hist_rx) = mpsc::unbounded_channel::<Histogram<u64>>();
+    // A few shared histograms, not one per client: each is 140 KB (1 µs..60 s at 3 digits),
+    // and 5,000 of them per process made the kernel fault in 700 MB while relays were being
+    // timed (a 200 ms stall that read as a server latency tail).
+    let hists: Arc<Vec<Mutex<Histogram<u64>>>> = Arc::new(
+        (0..HIST_SHARDS)
+            .map(|_| Mutex::new(new_histogram()))
+            .collect(),
+    );
     let mut k = 0u64;
     for (room, a, b) in pairs {
         for (side, conn) in [(0u8, a), (1u8, b)] {
             let counters = counters.clone();
             let barrier = barrier.clone();
-            let hist_tx = hist_tx.clone();
+            let hists = hists.clone();
             // Spread the clients' send times over one period.
             let offset = if period == Duration::MAX {
                 Duration::ZERO
@@ -310,14 +339,17 @@ pub async fn relay(plan: &Plan, pairs: Vec<(u64, Conn, Conn)>, report: &mut Repo
             k += 1;
             tokio::spawn(async move {
                 let Conn { tx, mut rx } = conn;
-                let mut hist = new_histogram();
                 let mut seq = 0u64;
                 let mut ticker = (period != Duration::MAX).then(|| {
                     let mut t = tokio::time::interval_at(start + offset, period);
                     t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
                     t
                 });
-                let drain_deadline = stop_sending + Duration::from_secs(5);
+                // Timers made once, not on every pass of the loop (the timer wheel was a visible
+                // share of the generator's CPU).
+                let drain = tokio::time::sleep_until(stop_sending + Duration::from_secs(5));
+                let stop = tokio::time::sleep_until(stop_sending);
+                tokio::pin!(drain, stop);
                 loop {
                     let sending = tokio::time::Instant::now() < stop_sending;
                     tokio::select! {
@@ -342,7 +374,14 @@ pub async fn relay(plan: &Plan, pairs: Vec<(u64, Conn, Conn)>, report: &mut Repo
                                     } else if s != side && s != 9 {
                                         counters.received.fetch_add(1, Ordering::Relaxed);
                                         let us = now_ns(epoch).saturating_sub(t_ns) / 1000;
-                                        let _ = hist.record(us.max(1));
+                                        if us >= SLOW.as_micros() as u64 {
+                                            let w = t_ns.saturating_sub(t0_ns) / TIMELINE_WINDOW.as_nanos() as u64;
+                                            if let Some(c) = counters.slow.get(w as usize) {
+                                                c.fetch_add(1, Ordering::Relaxed);
+                                            }
+                                        }
+                                        let shard = &hists[k as usize % HIST_SHARDS];
+                                        let _ = lock(shard).record(us.max(1));
                                     }
                                 }
                             }
@@ -352,8 +391,8 @@ pub async fn relay(plan: &Plan, pairs: Vec<(u64, Conn, Conn)>, report: &mut Repo
                                 break;
                             }
                         },
-                        _ = tokio::time::sleep_until(drain_deadline) => break,
-                        _ = tokio::time::sleep_until(stop_sending), if sending => {}
+                        _ = &mut drain => break,
+                        _ = &mut stop, if sending => {}
                         // After the last send, look at the totals every 20 ms to stop early.
                         _ = tokio::time::sleep(Duration::from_millis(20)), if !sending => {}
                     }
@@ -364,17 +403,15 @@ pub async fn relay(plan: &Plan, pairs: Vec<(u64, Conn, Conn)>, report: &mut Repo
                         break;
                     }
                 }
-                let _ = hist_tx.send(hist);
                 barrier.wait().await;
                 drop(tx);
             });
         }
     }
-    drop(hist_tx);
     barrier.wait().await;
     let mut total = new_histogram();
-    while let Some(h) = hist_rx.recv().await {
-        let _ = total.add(h);
+    for h in hists.iter() {
+        let _ = total.add(&*lock(h));
     }
     report.sent += counters.sent.load(Ordering::Relaxed);
     report.received += counters.received.load(Ordering::Relaxed);
@@ -382,4 +419,9 @@ pub async fn relay(plan: &Plan, pairs: Vec<(u64, Conn, Conn)>, report: &mut Repo
     report.closed += counters.closed.load(Ordering::Relaxed);
     report.seconds = plan.duration.as_secs_f64();
     report.set_histogram(&total);
+    report.slow_timeline = counters
+        .slow
+        .iter()
+        .map(|c| c.load(Ordering::Relaxed))
+        .collect();
 }

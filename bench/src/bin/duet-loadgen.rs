@@ -40,6 +40,13 @@ struct Args {
     /// Connections opened at once.
     #[arg(long, default_value_t = 64)]
     connect_concurrency: usize,
+    /// Runtime worker threads; 1 runs a single-threaded runtime (no cross-thread wake-ups:
+    /// the orchestrator starts several processes instead).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Print, on stderr, how many relays took over 10 ms per 100 ms of send time.
+    #[arg(long)]
+    timeline: bool,
     /// Start relaying without waiting for GO on stdin.
     #[arg(long)]
     no_wait: bool,
@@ -47,10 +54,17 @@ struct Args {
 
 fn main() {
     let args = Args::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let runtime = if args.threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(args.threads)
+            .enable_all()
+            .build()
+    }
+    .expect("tokio runtime");
     runtime.block_on(async {
         let plan = Plan {
             server: args.server,
@@ -85,6 +99,33 @@ fn main() {
         generator::relay(&plan, pairs, &mut relay_report).await;
         relay_report.cpu_seconds =
             (duet_bench::servers::proc_cpu(std::process::id()) - cpu0).as_secs_f64();
+        let h = relay_report.histogram();
+        let q = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+        eprintln!(
+            "duet-loadgen {}: {} clients, sent {} received {} ms p50 {:.2} p99 {:.2} p99.9 {:.2} max {:.2}, cpu {:.2} s",
+            args.room_prefix,
+            report.connected,
+            relay_report.sent,
+            relay_report.received,
+            q(0.5),
+            q(0.99),
+            q(0.999),
+            h.max() as f64 / 1000.0,
+            relay_report.cpu_seconds
+        );
+        if args.timeline {
+            let windows: Vec<String> = relay_report
+                .slow_timeline
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| **n > 0)
+                .map(|(w, n)| {
+                    let ms = w as u128 * generator::TIMELINE_WINDOW.as_millis();
+                    format!("{ms}ms:{n}")
+                })
+                .collect();
+            eprintln!("duet-loadgen {}: slow (>10 ms) by send time: {}", args.room_prefix, windows.join(" "));
+        }
         report.merge(&relay_report);
         println!(
             "REPORT {}",
