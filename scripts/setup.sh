@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs what Duet needs to build, run and test, skipping whatever is already there, so a warm
-# run takes seconds. Needs: rustup's Rust, Node 20 + npm, and (for --test) apt-get for Chromium.
+# run takes seconds. Needs: rustup's Rust, Node 20 + npm, and (for --test) apt-get for Chromium and Redis.
 #
 #   scripts/setup.sh          toolchain to build and run: wasm32 target, Trunk, wasm-bindgen-cli, wasm-opt
-#   scripts/setup.sh --test   also Chromium + chromedriver and the socket.io 2.3.0 test peers
+#   scripts/setup.sh --test   also Chromium + chromedriver, redis-server and the socket.io 2.3.0 test peers
 #
 # Source it (`. scripts/setup.sh`) to keep the PATH it sets up.
 set -euo pipefail
@@ -67,6 +67,14 @@ if $with_tests; then
     [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
     $sudo_cmd apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq chromium chromium-driver >/dev/null
+  fi
+  # Redis 7 for the multi-node tests (server/tests/redis.rs start their own redis-server).
+  if ! command -v redis-server >/dev/null 2>&1; then
+    log "installing Debian's redis-server"
+    sudo_cmd=""
+    [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq redis-server >/dev/null
   fi
   chromium_major="$(chromium --version 2>/dev/null | grep -oE '[0-9]+' | head -1)"
   driver_major="$(chromedriver --version | grep -oE '[0-9]+' | head -1)"

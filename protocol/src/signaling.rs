@@ -197,7 +197,8 @@ pub struct UserExit {
 /// Duet's `error` event: why the server dropped something this client sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorNotice {
-    /// A stable code, as [`SignalError::code`] or `rate_limited`, `not_in_room`.
+    /// A stable code, as [`SignalError::code`] or `rate_limited`, `not_in_room`, `unavailable`
+    /// (a server of several lost its shared room state, Redis: try again shortly).
     pub code: String,
     /// A human-readable explanation.
     #[serde(default)]

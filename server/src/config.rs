@@ -111,6 +111,23 @@ pub struct Config {
         value_delimiter = ','
     )]
     pub allowed_origins: Vec<String>,
+
+    /// Redis shared by several duet-server nodes, e.g. `redis://10.0.0.5:6379/0`. Rooms, their
+    /// capacity and relays then span every node using the same Redis; without it this process
+    /// is alone and keeps rooms in memory. Needs Redis 6 or later (RESP3), standalone.
+    #[arg(long, env = "DUET_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+
+    /// This node's id among the nodes sharing --redis-url (default: random at start).
+    #[arg(long, env = "DUET_NODE_ID", requires = "redis_url")]
+    pub node_id: Option<String>,
+
+    /// Node lease in milliseconds: a node that has not refreshed its lease for this long is
+    /// taken for dead, its members are removed and their peers told `user_exit`. The lease is
+    /// refreshed every fifth of it; a dead node's members go within about 1.2 leases.
+    #[arg(long, env = "DUET_NODE_LEASE_MS", default_value_t = 5_000,
+          value_parser = clap::value_parser!(u64).range(200..))]
+    pub node_lease_ms: u64,
 }
 
 /// A rate in events per second: a finite number above zero.

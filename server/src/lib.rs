@@ -7,12 +7,14 @@
 //! [`serve`] runs it on a listener you bind, so tests use an ephemeral port in-process; the
 //! `duet-server` binary adds flags, logging and signal handling around it.
 //!
-//! Modules: [`config`] (flags), [`rooms`] (membership, the only shared state), [`signaling`]
+//! Modules: [`config`] (flags), [`rooms`] (membership, the only shared state), [`cluster`]
+//! (several nodes over Redis), [`signaling`]
 //! (event handlers), [`limits`] (rate and connection limits), [`origin`] (socket Origin policy),
 //! [`static_files`] (the frontend and security headers), [`client_config`] (`/config.json`),
 //! [`tls`] (HTTPS), [`metrics`] (Prometheus text).
 
 pub mod client_config;
+pub mod cluster;
 pub mod config;
 pub mod limits;
 pub mod metrics;
@@ -40,6 +42,7 @@ use tower_http::compression::CompressionLayer;
 pub use config::Config;
 
 use client_config::ClientConfig;
+use cluster::{Cluster, ClusterAdapter, ClusterConfig};
 use limits::ConnectionGate;
 use metrics::{Gauges, Metrics};
 use origin::OriginPolicy;
@@ -66,6 +69,22 @@ pub enum ServeError {
     /// The server task panicked or was cancelled.
     #[error("server task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// `--redis-url` was given and Redis is unusable.
+    #[error(transparent)]
+    Cluster(#[from] cluster::ClusterError),
+    /// The Redis adapter could not subscribe to its channels.
+    #[error("redis adapter: {0}")]
+    Adapter(String),
+}
+
+/// The Socket.IO handle: one process, or a node of a cluster with its lease task.
+enum IoHandle {
+    Local(SocketIo),
+    Cluster(
+        SocketIo<ClusterAdapter>,
+        Arc<Cluster>,
+        Box<signaling::shared::LeaseTask<ClusterAdapter>>,
+    ),
 }
 
 #[derive(Clone)]
@@ -79,7 +98,7 @@ struct AppState {
 pub struct RunningServer {
     addr: SocketAddr,
     https: bool,
-    io: SocketIo,
+    io: IoHandle,
     handle: axum_server::Handle<SocketAddr>,
     task: JoinHandle<std::io::Result<()>>,
     signaling: Arc<Signaling>,
@@ -120,11 +139,15 @@ impl RunningServer {
     pub async fn shutdown(self) -> Result<(), ServeError> {
         // First refuse newcomers, so closed clients cannot reconnect to a server on its way out.
         self.handle.graceful_shutdown(Some(SHUTDOWN_GRACE));
-        if tokio::time::timeout(SHUTDOWN_GRACE, self.io.close())
-            .await
-            .is_err()
-        {
+        let close = match &self.io {
+            IoHandle::Local(io) => tokio::time::timeout(SHUTDOWN_GRACE, io.close()).await,
+            IoHandle::Cluster(io, ..) => tokio::time::timeout(SHUTDOWN_GRACE, io.close()).await,
+        };
+        if close.is_err() {
             tracing::warn!("sockets did not close in time");
+        }
+        if let IoHandle::Cluster(_, cluster, lease) = self.io {
+            signaling::shared::retire(&self.signaling, &cluster, *lease, SHUTDOWN_GRACE).await;
         }
         self.task.await??;
         Ok(())
@@ -146,14 +169,30 @@ pub async fn serve(config: Config, listener: TcpListener) -> Result<RunningServe
         (None, None)
     };
 
+    let cluster = match &config.redis_url {
+        Some(url) => Some(
+            Cluster::connect(&ClusterConfig {
+                url: url.clone(),
+                node: config.node_id.clone(),
+                capacity: config.room_capacity as usize,
+                lease: Duration::from_millis(config.node_lease_ms),
+            })
+            .await?,
+        ),
+        None => None,
+    };
     let signaling = Arc::new(Signaling {
-        rooms: Arc::new(RoomRegistry::new(config.room_capacity as usize)),
+        rooms: match &cluster {
+            Some(c) => c.local().clone(),
+            None => Arc::new(RoomRegistry::new(config.room_capacity as usize)),
+        },
+        cluster,
         metrics: Arc::new(Metrics::default()),
         gate: ConnectionGate::new(config.max_connections),
         relay_rate: config.relay_rate,
         relay_burst: config.relay_burst,
     });
-    let (app, io) = app(&config, signaling.clone());
+    let (app, io) = app(&config, signaling.clone()).await?;
 
     let handle = axum_server::Handle::new();
     let std_listener = listener.into_std()?;
@@ -200,8 +239,8 @@ pub async fn serve(config: Config, listener: TcpListener) -> Result<RunningServe
 
 /// Builds the whole HTTP application: Socket.IO, `/healthz`, `/metrics`, `/config.json`, the
 /// static site, and the layers around them. Returns the router and the Socket.IO handle.
-fn app(config: &Config, signaling: Arc<Signaling>) -> (Router, SocketIo) {
-    let (socket_layer, io) = SocketIo::builder()
+async fn app(config: &Config, signaling: Arc<Signaling>) -> Result<(Router, IoHandle), ServeError> {
+    let builder = SocketIo::builder()
         .req_path(SOCKET_PATH)
         .ping_interval(config.ping_interval())
         .ping_timeout(config.ping_timeout())
@@ -213,9 +252,29 @@ fn app(config: &Config, signaling: Arc<Signaling>) -> (Router, SocketIo) {
         // Each socket's WebSocket read buffer starts at this size and grows to fit the
         // largest message it receives (and keeps that). 1 KiB holds every event but an SDP;
         // the 4 KiB default cost 3 KiB per idle connection for nothing (bench/RESULTS.md).
-        .ws_read_buffer_size(WS_READ_BUFFER)
-        .build_layer();
-    signaling.clone().register(&io);
+        .ws_read_buffer_size(WS_READ_BUFFER);
+    let (socket_layer, io) = match &signaling.cluster {
+        None => {
+            let (layer, io) = builder.build_layer();
+            signaling.clone().register(&io);
+            (tower::util::Either::Left(layer), IoHandle::Local(io))
+        }
+        Some(cluster) => {
+            let (layer, io) = builder
+                .with_adapter::<ClusterAdapter>(cluster.adapter())
+                .build_layer();
+            signaling
+                .clone()
+                .register(&io)
+                .await
+                .map_err(|e| ServeError::Adapter(e.to_string()))?;
+            let lease = signaling::shared::spawn_lease(signaling.clone(), cluster.clone(), &io);
+            (
+                tower::util::Either::Right(layer),
+                IoHandle::Cluster(io, cluster.clone(), Box::new(lease)),
+            )
+        }
+    };
 
     let site = StaticSite::new(&config.static_dir);
     let state = AppState {
@@ -242,7 +301,7 @@ fn app(config: &Config, signaling: Arc<Signaling>) -> (Router, SocketIo) {
             static_files::security_headers,
         ))
         .with_state(state);
-    (router, io)
+    Ok((router, io))
 }
 
 /// Copies a Socket.IO request's URI and header values out of hyper's connection read buffer.
@@ -269,8 +328,20 @@ async fn detach_request_head(mut req: Request) -> Request {
     req
 }
 
-async fn healthz() -> &'static str {
-    "ok\n"
+/// `ok`, or 503 when this node's Redis is configured and unreachable (a load balancer should
+/// then send new calls elsewhere).
+async fn healthz(State(state): State<AppState>) -> Response {
+    match &state.signaling.cluster {
+        None => "ok\n".into_response(),
+        Some(cluster) => match cluster.ping().await {
+            Ok(()) => "ok\nredis: ok\n".into_response(),
+            Err(e) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("unavailable\nredis: {e}\n"),
+            )
+                .into_response(),
+        },
+    }
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
@@ -279,6 +350,10 @@ async fn metrics(State(state): State<AppState>) -> Response {
         connections: sig.gate.live(),
         rooms: sig.rooms.room_count(),
         members: sig.rooms.member_count(),
+        node: sig.cluster.as_ref().map(|c| metrics::NodeGauges {
+            id: c.node_id(),
+            redis_up: c.redis_up(),
+        }),
     });
     (
         [(

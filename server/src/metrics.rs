@@ -20,13 +20,24 @@ pub struct Metrics {
 
 /// Point-in-time values owned by other parts of the server.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Gauges {
+pub struct Gauges<'a> {
     /// Live Socket.IO connections.
     pub connections: usize,
     /// Rooms with at least one member.
     pub rooms: usize,
     /// Sockets in a room.
     pub members: usize,
+    /// With `--redis-url`: this node's share, labelled with its id.
+    pub node: Option<NodeGauges<'a>>,
+}
+
+/// One node's counts in a cluster: a Prometheus query can sum them across nodes.
+#[derive(Debug, Clone, Copy)]
+pub struct NodeGauges<'a> {
+    /// The node id.
+    pub id: &'a str,
+    /// Whether the last Redis operation succeeded.
+    pub redis_up: bool,
 }
 
 impl Metrics {
@@ -66,7 +77,7 @@ impl Metrics {
     }
 
     /// The Prometheus text exposition of all series.
-    pub fn render(&self, gauges: Gauges) -> String {
+    pub fn render(&self, gauges: Gauges<'_>) -> String {
         let mut out = String::new();
         let mut scalar = |name: &str, kind: &str, help: &str, value: u64| {
             let _ = writeln!(
@@ -117,6 +128,36 @@ impl Metrics {
             "Sockets that left a room.",
             load(&self.leaves_total),
         );
+        if let Some(node) = gauges.node {
+            let id = escape(node.id);
+            for (name, help, value) in [
+                (
+                    "duet_node_connections",
+                    "Socket.IO connections on this node.",
+                    gauges.connections,
+                ),
+                (
+                    "duet_node_rooms",
+                    "Rooms with a member on this node.",
+                    gauges.rooms,
+                ),
+                (
+                    "duet_node_room_members",
+                    "Sockets of this node in a room.",
+                    gauges.members,
+                ),
+                (
+                    "duet_node_redis_up",
+                    "1 when this node's last Redis operation succeeded.",
+                    usize::from(node.redis_up),
+                ),
+            ] {
+                let _ = writeln!(
+                    out,
+                    "# HELP {name} {help}\n# TYPE {name} gauge\n{name}{{node=\"{id}\"}} {value}"
+                );
+            }
+        }
         labelled(
             &mut out,
             "duet_relays_total",
@@ -137,6 +178,14 @@ impl Metrics {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A label value as Prometheus' text format wants it.
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 fn bump(map: &Mutex<BTreeMap<&'static str, u64>>, key: &'static str) {
@@ -164,8 +213,14 @@ mod tests {
             connections: 3,
             rooms: 1,
             members: 2,
+            node: Some(NodeGauges {
+                id: "n\"1",
+                redis_up: true,
+            }),
         });
         assert!(text.contains("duet_connections 3\n"));
+        assert!(text.contains("duet_node_connections{node=\"n\\\"1\"} 3\n"));
+        assert!(text.contains("duet_node_redis_up{node=\"n\\\"1\"} 1\n"));
         assert!(text.contains("duet_relays_total{event=\"offer\"} 2\n"));
         assert!(text.contains("duet_rejections_total{reason=\"bad_room\"} 1\n"));
         assert_eq!(m.rejections("bad_room"), 1);

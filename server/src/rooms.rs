@@ -2,8 +2,9 @@
 //!
 //! Everything goes through [`RoomRegistry`]'s few methods, each one atomic, so that the seat
 //! check and the seat taking cannot interleave (the seed's check-then-push raced) and so a
-//! shared store (e.g. Redis with a Lua script per method) can replace the in-memory map later
-//! without touching the event handlers.
+//! shared store can stand in for the in-memory map: with `--redis-url`,
+//! [`cluster::store`](crate::cluster::store) does the same with a Lua script per method, and
+//! this registry mirrors the node's own members.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -122,6 +123,16 @@ impl RoomRegistry {
         let state = self.lock();
         let room = state.room_of.get(socket);
         others(room.and_then(|r| state.rooms.get(r)), socket)
+    }
+
+    /// Every member with its room (for re-registering a node's members in a shared store).
+    pub fn snapshot(&self) -> Vec<(String, Member)> {
+        let state = self.lock();
+        state
+            .rooms
+            .iter()
+            .flat_map(|(room, members)| members.iter().map(|m| (room.clone(), m.clone())))
+            .collect()
     }
 
     /// How many rooms have at least one member.

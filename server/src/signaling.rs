@@ -9,6 +9,10 @@
 //! socketioxide spawns the future a handler returns, so handlers do all their work
 //! synchronously and return a ready future: that keeps one connection's events in the order it
 //! sent them (a `candidate` must not overtake its `offer`, nor an `offer` its `join_room`).
+//! With `--redis-url` the work needs Redis round trips, so each connection gets a queue and one
+//! task that handles its events in order ([`shared`]).
+
+pub(crate) mod shared;
 
 use std::future::{Ready, ready};
 use std::sync::{Arc, Mutex};
@@ -17,12 +21,16 @@ use std::time::{Duration, Instant};
 use duet_protocol::signaling::{ClientMessage, ErrorNotice, ServerMessage, User, UserExit};
 use serde_json::Value;
 use socketioxide::SocketIo;
+use socketioxide::adapter::Adapter;
 use socketioxide::extract::{Event, SocketRef, TryData};
 use socketioxide::socket::{DisconnectReason, Sid};
+use socketioxide_core::adapter::DefinedAdapter;
+use tokio::sync::mpsc;
 
+use crate::cluster::Cluster;
 use crate::limits::{ConnectionGate, ConnectionSlot, TokenBucket, WarnThrottle};
 use crate::metrics::Metrics;
-use crate::rooms::{Departure, JoinError, RoomRegistry};
+use crate::rooms::{Departure, JoinError, Member, RoomRegistry};
 
 /// The events a client may send; anything else goes to the fallback handler.
 const CLIENT_EVENTS: [&str; 5] = ["join_room", "leave_room", "offer", "answer", "candidate"];
@@ -33,8 +41,10 @@ const WARN_PERIOD: Duration = Duration::from_secs(10);
 /// Shared state of the signaling handlers.
 #[derive(Debug)]
 pub struct Signaling {
-    /// Room membership.
+    /// Room membership; with a cluster, this node's members only (the mirror).
     pub rooms: Arc<RoomRegistry>,
+    /// Several nodes over Redis (`--redis-url`), or `None` for one process.
+    pub cluster: Option<Arc<Cluster>>,
     /// Counters.
     pub metrics: Arc<Metrics>,
     /// Live connection count and limit.
@@ -51,6 +61,8 @@ struct Connection {
     bucket: Mutex<TokenBucket>,
     warn: Mutex<WarnThrottle>,
     slot: Mutex<Option<ConnectionSlot>>,
+    /// With a cluster: this connection's ordered work queue.
+    queue: Option<mpsc::Sender<shared::Job>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -60,14 +72,19 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl Signaling {
     /// Registers the `/` namespace on `io`. Must run before serving: socketioxide closes
     /// protocol-v4 clients when the root namespace is missing.
-    pub fn register(self: Arc<Self>, io: &SocketIo) {
-        io.ns("/", move |socket: SocketRef| -> Ready<()> {
-            self.clone().on_connect(socket);
-            ready(())
-        });
+    /// Returns the adapter's initialisation (nothing for one process; subscribing to Redis
+    /// with a cluster), which the caller awaits.
+    pub fn register<A: Adapter + DefinedAdapter>(self: Arc<Self>, io: &SocketIo<A>) -> A::InitRes {
+        io.ns(
+            "/",
+            move |socket: SocketRef<A>, io: SocketIo<A>| -> Ready<()> {
+                self.clone().on_connect(socket, io);
+                ready(())
+            },
+        )
     }
 
-    fn on_connect(self: Arc<Self>, socket: SocketRef) {
+    fn on_connect<A: Adapter>(self: Arc<Self>, socket: SocketRef<A>, io: SocketIo<A>) {
         let Some(slot) = self.gate.try_acquire() else {
             // The HTTP layer refuses handshakes when full; this catches the ones that raced.
             self.metrics.rejection("server_full");
@@ -81,6 +98,13 @@ impl Signaling {
         };
         self.metrics.connection();
         tracing::info!(sid = %socket.id, transport = ?socket.transport_type(), "connected");
+        let queue = self.cluster.as_ref().map(|cluster| {
+            // socket.io's convention, which socketioxide leaves to us: a room named after the
+            // socket, so `io.to(sid)` reaches it from any node.
+            socket.join(socket.id.to_string());
+            let (tx, rx) = mpsc::channel(shared::QUEUE);
+            (tx, rx, cluster.clone())
+        });
         let conn = Arc::new(Connection {
             bucket: Mutex::new(TokenBucket::new(
                 self.relay_rate,
@@ -89,40 +113,65 @@ impl Signaling {
             )),
             warn: Mutex::new(WarnThrottle::new(WARN_PERIOD)),
             slot: Mutex::new(Some(slot)),
+            queue: queue.as_ref().map(|(tx, _, _)| tx.clone()),
         });
+        if let Some((_, rx, cluster)) = queue {
+            shared::spawn_worker(self.clone(), cluster, io, socket.clone(), conn.clone(), rx);
+        }
         for name in CLIENT_EVENTS {
             let (sig, conn) = (self.clone(), conn.clone());
             socket.on(
                 name,
-                move |s: SocketRef, io: SocketIo, TryData(data): TryData<Value>| -> Ready<()> {
-                    sig.on_event(&io, &s, &conn, name, data.ok());
+                move |s: SocketRef<A>,
+                      io: SocketIo<A>,
+                      TryData(data): TryData<Value>|
+                      -> Ready<()> {
+                    sig.dispatch(&io, &s, &conn, name, data.ok());
                     ready(())
                 },
             );
         }
         let (sig, fallback_conn) = (self.clone(), conn.clone());
         socket.on_fallback(
-            move |s: SocketRef, io: SocketIo, Event(name): Event| -> Ready<()> {
-                sig.on_event(&io, &s, &fallback_conn, &name, None);
+            move |s: SocketRef<A>, io: SocketIo<A>, Event(name): Event| -> Ready<()> {
+                sig.dispatch(&io, &s, &fallback_conn, &name, None);
                 ready(())
             },
         );
         socket.on_disconnect(
-            move |s: SocketRef, io: SocketIo, reason: DisconnectReason| -> Ready<()> {
-                self.on_disconnect(&io, &s, &conn, reason);
+            move |s: SocketRef<A>, io: SocketIo<A>, reason: DisconnectReason| -> Ready<()> {
+                match &conn.queue {
+                    Some(queue) => shared::enqueue_disconnect(queue, &s, reason),
+                    None => self.on_disconnect(&io, &s, &conn, reason),
+                }
                 ready(())
             },
         );
     }
 
-    fn on_event(
+    /// Handles an event now (one process) or queues it for the connection's task (cluster).
+    fn dispatch<A: Adapter>(
         &self,
-        io: &SocketIo,
-        socket: &SocketRef,
+        io: &SocketIo<A>,
+        socket: &SocketRef<A>,
         conn: &Connection,
         name: &str,
         data: Option<Value>,
     ) {
+        match &conn.queue {
+            Some(queue) => shared::enqueue_event(self, queue, socket, conn, name, data),
+            None => self.on_event(io, socket, conn, name, data),
+        }
+    }
+
+    /// Rate limit, parse and validate: the message to act on, or `None` when rejected.
+    fn admit<A: Adapter>(
+        &self,
+        socket: &SocketRef<A>,
+        conn: &Connection,
+        name: &str,
+        data: Option<Value>,
+    ) -> Option<ClientMessage> {
         if !lock(&conn.bucket).try_take(Instant::now()) {
             self.reject(
                 socket,
@@ -131,15 +180,28 @@ impl Signaling {
                 "rate_limited",
                 "too many events, slow down",
             );
-            return;
+            return None;
         }
         let args: Vec<Value> = data.into_iter().collect();
-        let message = match ClientMessage::from_event(name, &args) {
-            Ok(m) => m,
+        match ClientMessage::from_event(name, &args) {
+            Ok(m) => Some(m),
             Err(e) => {
                 self.reject(socket, conn, name, e.code(), &e.to_string());
-                return;
+                None
             }
+        }
+    }
+
+    fn on_event<A: Adapter>(
+        &self,
+        io: &SocketIo<A>,
+        socket: &SocketRef<A>,
+        conn: &Connection,
+        name: &str,
+        data: Option<Value>,
+    ) {
+        let Some(message) = self.admit(socket, conn, name, data) else {
+            return;
         };
         let sid = socket.id.to_string();
         match message {
@@ -169,38 +231,56 @@ impl Signaling {
         }
     }
 
-    fn join(&self, io: &SocketIo, socket: &SocketRef, sid: &str, room: &str, name: &str) {
+    fn join<A: Adapter>(
+        &self,
+        io: &SocketIo<A>,
+        socket: &SocketRef<A>,
+        sid: &str,
+        room: &str,
+        name: &str,
+    ) {
         match self.rooms.join(sid, room, name) {
             Ok(admission) => {
                 if let Some(departure) = &admission.left {
                     tracing::info!(%sid, room = %departure.room, "left (joined another room)");
                     self.announce_exit(io, sid, departure);
                 }
-                self.metrics.join();
-                tracing::info!(%sid, %room, peers = admission.peers.len(), "joined");
-                let users = admission
-                    .peers
-                    .into_iter()
-                    .map(|m| User {
-                        id: m.id,
-                        email: m.name,
-                    })
-                    .collect();
-                send(socket, &ServerMessage::AllUsers(users));
+                self.admitted(socket, sid, room, admission.peers);
             }
-            Err(JoinError::Full { capacity }) => {
-                self.metrics.room_full();
-                tracing::info!(%sid, %room, capacity, "room full");
-                send(socket, &ServerMessage::RoomFull);
-            }
+            Err(JoinError::Full { capacity }) => self.refused(socket, sid, room, capacity),
         }
     }
 
-    /// Sends `outgoing` (the `get*` form of the client's `event`) to the sender's room peers.
-    fn relay(
+    fn admitted<A: Adapter>(
         &self,
-        io: &SocketIo,
-        socket: &SocketRef,
+        socket: &SocketRef<A>,
+        sid: &str,
+        room: &str,
+        peers: Vec<Member>,
+    ) {
+        self.metrics.join();
+        tracing::info!(%sid, %room, peers = peers.len(), "joined");
+        let users = peers
+            .into_iter()
+            .map(|m| User {
+                id: m.id,
+                email: m.name,
+            })
+            .collect();
+        send(socket, &ServerMessage::AllUsers(users));
+    }
+
+    fn refused<A: Adapter>(&self, socket: &SocketRef<A>, sid: &str, room: &str, capacity: usize) {
+        self.metrics.room_full();
+        tracing::info!(%sid, %room, capacity, "room full");
+        send(socket, &ServerMessage::RoomFull);
+    }
+
+    /// Sends `outgoing` (the `get*` form of the client's `event`) to the sender's room peers.
+    fn relay<A: Adapter>(
+        &self,
+        io: &SocketIo<A>,
+        socket: &SocketRef<A>,
         conn: &Connection,
         sid: &str,
         event: &'static str,
@@ -219,7 +299,7 @@ impl Signaling {
         tracing::debug!(%sid, %room, event, peers = peers.len(), "relayed");
     }
 
-    fn announce_exit(&self, io: &SocketIo, sid: &str, departure: &Departure) {
+    fn announce_exit<A: Adapter>(&self, io: &SocketIo<A>, sid: &str, departure: &Departure) {
         self.metrics.leave();
         let exit = ServerMessage::UserExit(UserExit { id: sid.to_owned() });
         for peer in &departure.remaining {
@@ -227,10 +307,10 @@ impl Signaling {
         }
     }
 
-    fn on_disconnect(
+    fn on_disconnect<A: Adapter>(
         &self,
-        io: &SocketIo,
-        socket: &SocketRef,
+        io: &SocketIo<A>,
+        socket: &SocketRef<A>,
         conn: &Connection,
         reason: DisconnectReason,
     ) {
@@ -244,9 +324,9 @@ impl Signaling {
         tracing::info!(%sid, ?reason, "disconnected");
     }
 
-    fn reject(
+    fn reject<A: Adapter>(
         &self,
-        socket: &SocketRef,
+        socket: &SocketRef<A>,
         conn: &Connection,
         event: &str,
         code: &'static str,
@@ -271,7 +351,7 @@ fn error_message(code: &str, message: &str) -> ServerMessage {
 
 /// Emits a typed message on one socket. A full send buffer means the client stopped reading;
 /// the message is dropped rather than queued without bound.
-fn send(socket: &SocketRef, message: &ServerMessage) {
+fn send<A: Adapter>(socket: &SocketRef<A>, message: &ServerMessage) {
     let args = message.args();
     let result = match args.as_slice() {
         // An empty array serializes as an empty tuple: an event with no arguments, as the seed.
@@ -284,7 +364,7 @@ fn send(socket: &SocketRef, message: &ServerMessage) {
     }
 }
 
-fn deliver(io: &SocketIo, sid: &str, message: &ServerMessage) {
+fn deliver<A: Adapter>(io: &SocketIo<A>, sid: &str, message: &ServerMessage) {
     let socket = sid.parse::<Sid>().ok().and_then(|sid| io.get_socket(sid));
     match socket {
         Some(socket) => send(&socket, message),

@@ -3,6 +3,8 @@
 //! malformed-input corpus. Every wait is bounded by [`WAIT`].
 #![allow(dead_code)]
 
+pub mod redis;
+
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
@@ -67,7 +69,12 @@ pub struct Peer {
 impl Peer {
     /// Connects and waits for the namespace to be connected.
     pub async fn connect(server: &RunningServer, name: &str) -> Peer {
-        let url = websocket_url(&server.base_url()).unwrap();
+        Self::connect_url(&server.base_url(), name).await
+    }
+
+    /// Connects to the server at `base` (`http://ADDR`), e.g. a server in another process.
+    pub async fn connect_url(base: &str, name: &str) -> Peer {
+        let url = websocket_url(base).unwrap();
         let (ws, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url))
             .await
             .expect("ws connect in time")

@@ -1,0 +1,333 @@
+//! Several duet-server nodes over one Redis (`--redis-url`).
+//!
+//! - Relays cross nodes through socketioxide's Redis adapter ([`ClusterAdapter`]): every socket
+//!   joins a room named after its own id, so `io.to(sid)` reaches it on whichever node it is.
+//!   Peers on this node are served directly, without the Redis round trip.
+//! - Room membership and capacity live in Redis ([`store`]): one Lua script per join/leave.
+//! - Each node refreshes a lease; any node sweeps the members of nodes whose lease expired and
+//!   tells their peers `user_exit`. A node keeps a mirror of its own members, to re-register them
+//!   after Redis lost them (a restart without persistence) and to serve relays between two of its
+//!   own sockets while Redis is down.
+
+pub mod driver;
+pub mod store;
+
+use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::{IntoConnectionInfo, ProtocolVersion};
+use socketioxide_redis::{CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
+
+use crate::rooms::{Admission, Departure, JoinError, Member, RoomRegistry};
+pub use driver::ManagedDriver;
+use store::Store;
+pub use store::{StoreError, Swept};
+
+/// socketioxide's Redis adapter on [`ManagedDriver`].
+pub type ClusterAdapter = CustomRedisAdapter<socketioxide::adapter::Emitter, ManagedDriver>;
+
+/// Channel prefix of the adapter's pub/sub (kept apart from other socket.io apps on the Redis).
+const ADAPTER_PREFIX: &str = "duet-sio";
+
+/// Why the node could not join the cluster at start.
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    /// The URL does not parse.
+    #[error("bad --redis-url: {0}")]
+    Url(redis::RedisError),
+    /// Redis did not answer.
+    #[error("cannot reach redis at {url}: {source}")]
+    Connect {
+        /// The URL without credentials.
+        url: String,
+        /// Redis' error.
+        source: redis::RedisError,
+    },
+}
+
+/// How a node takes part in the cluster.
+#[derive(Debug, Clone)]
+pub struct ClusterConfig {
+    /// `redis://…`
+    pub url: String,
+    /// This node's id (random when `None`).
+    pub node: Option<String>,
+    /// People per room.
+    pub capacity: usize,
+    /// Lease time: a node silent this long is taken for dead.
+    pub lease: Duration,
+}
+
+/// This node's handle on the cluster. See the module documentation.
+pub struct Cluster {
+    node: String,
+    store: Store,
+    driver: ManagedDriver,
+    local: Arc<RoomRegistry>,
+    capacity: usize,
+    lease: Duration,
+    /// Sockets that left while Redis was unreachable: removed from Redis once it is back.
+    pending_leaves: Mutex<Vec<String>>,
+    registered: AtomicBool,
+    redis_up: AtomicBool,
+    workers: Arc<Workers>,
+}
+
+/// Live connection tasks, so shutdown can wait for their leaves.
+#[derive(Debug, Default)]
+struct Workers {
+    count: AtomicUsize,
+    idle: tokio::sync::Notify,
+}
+
+/// Held by a connection task while it runs.
+#[derive(Debug)]
+pub struct WorkerGuard(Arc<Workers>);
+
+impl Drop for WorkerGuard {
+    fn drop(&mut self) {
+        if self.0.count.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.idle.notify_waiters();
+        }
+    }
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster")
+            .field("node", &self.node)
+            .field("lease", &self.lease)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Cluster {
+    /// Connects both Redis connections (commands; the adapter's pub/sub). Fails when Redis is
+    /// unreachable at start: a node that cannot see the others should not take calls.
+    pub async fn connect(config: &ClusterConfig) -> Result<Arc<Self>, ClusterError> {
+        let info = config
+            .url
+            .as_str()
+            .into_connection_info()
+            .map_err(ClusterError::Url)?;
+        let redis_settings = info.redis_settings().clone();
+        // RESP3: pub/sub pushes on a connection that also sends commands.
+        let info = info.set_redis_settings(redis_settings.set_protocol(ProtocolVersion::RESP3));
+        let shown = format!("{}", info.addr());
+        let client = redis::Client::open(info).map_err(ClusterError::Url)?;
+        let failed = |source| ClusterError::Connect {
+            url: shown.clone(),
+            source,
+        };
+        let conn = ConnectionManager::new_with_config(
+            client.clone(),
+            // Fail a command within half a second while Redis is gone, and keep retrying the
+            // connection every second at most.
+            ConnectionManagerConfig::new()
+                .set_number_of_retries(2)
+                .set_max_delay(Duration::from_secs(1)),
+        )
+        .await
+        .map_err(failed)?;
+        let driver = ManagedDriver::connect(client).await.map_err(failed)?;
+        let node = config.node.clone().unwrap_or_else(random_node_id);
+        Ok(Arc::new(Self {
+            store: Store::new(conn, &node),
+            node,
+            driver,
+            local: Arc::new(RoomRegistry::new(usize::MAX)),
+            capacity: config.capacity.max(1),
+            lease: config.lease,
+            pending_leaves: Mutex::new(Vec::new()),
+            registered: AtomicBool::new(false),
+            redis_up: AtomicBool::new(true),
+            workers: Arc::default(),
+        }))
+    }
+
+    /// The adapter's constructor state for `SocketIo::builder().with_adapter`.
+    pub fn adapter(&self) -> RedisAdapterCtr<ManagedDriver> {
+        RedisAdapterCtr::new_with_driver(
+            self.driver.clone(),
+            RedisAdapterConfig::new().with_prefix(ADAPTER_PREFIX),
+        )
+    }
+
+    /// This node's id (the `node` label in /metrics).
+    pub fn node_id(&self) -> &str {
+        &self.node
+    }
+
+    /// This node's own members (a mirror of its part of the shared state).
+    pub fn local(&self) -> &Arc<RoomRegistry> {
+        &self.local
+    }
+
+    /// How often the lease is refreshed and expired nodes swept: a fifth of the lease, so a
+    /// few missed refreshes (a slow Redis) do not expire a live node.
+    pub fn refresh_every(&self) -> Duration {
+        (self.lease / 5).max(Duration::from_millis(20))
+    }
+
+    /// Whether the last Redis operation succeeded.
+    pub fn redis_up(&self) -> bool {
+        self.redis_up.load(Ordering::Relaxed)
+    }
+
+    fn note<T>(&self, r: &Result<T, StoreError>) {
+        let up = r.is_ok();
+        if self.redis_up.swap(up, Ordering::Relaxed) != up {
+            match r {
+                Ok(_) => tracing::info!(node = %self.node, "redis reachable again"),
+                Err(e) => tracing::error!(node = %self.node, "redis unreachable: {e}"),
+            }
+        }
+    }
+
+    /// Joins across nodes (see [`RoomRegistry::join`]).
+    pub async fn join(
+        &self,
+        sid: &str,
+        room: &str,
+        name: &str,
+    ) -> Result<Result<Admission, JoinError>, StoreError> {
+        let r = self.store.join(sid, room, name, self.capacity).await;
+        self.note(&r);
+        if let Ok(Ok(_)) = &r {
+            // The mirror has no capacity of its own: Redis decided.
+            let _ = self.local.join(sid, room, name);
+        }
+        r
+    }
+
+    /// Leaves across nodes. The local mirror forgets `sid` at once; when Redis is unreachable
+    /// the shared state is cleaned once it is back (see [`tick`](Self::tick)).
+    pub async fn leave(&self, sid: &str) -> Result<Option<Departure>, StoreError> {
+        self.local.leave(sid);
+        let r = self.store.leave(sid).await;
+        self.note(&r);
+        if r.is_err() {
+            lock(&self.pending_leaves).push(sid.to_owned());
+        }
+        r
+    }
+
+    /// `sid`'s room and its other members, on every node.
+    pub async fn peers(&self, sid: &str) -> Result<Option<(String, Vec<Member>)>, StoreError> {
+        let r = self.store.room_members(sid).await;
+        self.note(&r);
+        Ok(r?.map(|d| {
+            let others = d.remaining.into_iter().filter(|m| m.id != sid).collect();
+            (d.room, others)
+        }))
+    }
+
+    /// One lease period's work: refresh the lease, re-register this node's members if Redis
+    /// lost them, finish leaves that failed during an outage, and sweep expired nodes. Returns
+    /// the departures to announce (`user_exit` to `remaining`).
+    pub async fn tick(&self) -> Result<Vec<Swept>, StoreError> {
+        // Keeps the pub/sub connection checked, so it reconnects and resubscribes on its own.
+        if let Err(e) = self.driver.ping().await {
+            tracing::debug!("redis pub/sub ping failed: {e}");
+        }
+        let had = self.store.refresh(self.lease.as_millis() as u64).await;
+        self.note(&had);
+        if !had? && self.registered.swap(true, Ordering::Relaxed) {
+            self.reregister().await?;
+        }
+        let mut out = Vec::new();
+        let pending = std::mem::take(&mut *lock(&self.pending_leaves));
+        for (i, sid) in pending.iter().enumerate() {
+            match self.store.leave(sid).await {
+                Ok(Some(departure)) => out.push(Swept {
+                    sid: sid.clone(),
+                    departure,
+                }),
+                Ok(None) => {}
+                Err(e) => {
+                    lock(&self.pending_leaves).extend(pending[i..].iter().cloned());
+                    return Err(e);
+                }
+            }
+        }
+        let swept = self.store.sweep(false).await;
+        self.note(&swept);
+        for s in swept? {
+            tracing::info!(sid = %s.sid, room = %s.departure.room, "removed: its node's lease expired");
+            out.push(s);
+        }
+        Ok(out)
+    }
+
+    /// Puts this node's members back after Redis forgot them (restart without persistence, or
+    /// this node was unreachable longer than its lease and was swept).
+    async fn reregister(&self) -> Result<(), StoreError> {
+        let members = self.local.snapshot();
+        tracing::warn!(
+            node = %self.node,
+            members = members.len(),
+            "lease was gone (redis restarted or this node was cut off): re-registering members"
+        );
+        for (room, m) in members {
+            if let Err(JoinError::Full { .. }) = self
+                .store
+                .join(&m.id, &room, &m.name, self.capacity)
+                .await?
+            {
+                tracing::warn!(sid = %m.id, %room, "seat taken meanwhile; member not restored");
+            }
+        }
+        Ok(())
+    }
+
+    /// A node shutting down: removes its remaining members and its lease at once (instead of
+    /// after the lease time). Returns the departures to announce.
+    pub async fn retire(&self) -> Result<Vec<Swept>, StoreError> {
+        self.store.sweep(true).await
+    }
+
+    /// Counts a connection task until the guard drops.
+    pub fn worker_started(&self) -> WorkerGuard {
+        self.workers.count.fetch_add(1, Ordering::AcqRel);
+        WorkerGuard(self.workers.clone())
+    }
+
+    /// Resolves when no connection task runs.
+    pub async fn workers_idle(&self) {
+        loop {
+            let idle = self.workers.idle.notified();
+            tokio::pin!(idle);
+            idle.as_mut().enable();
+            if self.workers.count.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            idle.await;
+        }
+    }
+
+    /// Live connection tasks (this node's sockets).
+    pub fn workers(&self) -> usize {
+        self.workers.count.load(Ordering::Acquire)
+    }
+
+    /// A Redis round trip, for /healthz.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        let r = self.store.ping().await;
+        self.note(&r);
+        r
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// 16 hex digits from the std's per-process random hasher keys (no extra dependency).
+fn random_node_id() -> String {
+    let a = RandomState::new().hash_one(std::process::id());
+    let b = RandomState::new().hash_one(std::time::SystemTime::now());
+    format!("{:016x}", a ^ b.rotate_left(17))
+}
