@@ -13,6 +13,16 @@ use crate::servers::{Server, Target};
 /// Clients one generator process holds at most (the open-file limit is 20,000 per process).
 const CLIENTS_PER_GENERATOR: usize = 9_000;
 
+/// Generator processes per step: enough for [`CLIENTS_PER_GENERATOR`], and at least one per
+/// core (each runs a single-threaded runtime), so the client side can use the whole machine.
+pub fn generator_count(clients: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    clients
+        .div_ceil(CLIENTS_PER_GENERATOR)
+        .max(cores)
+        .min((clients / 2).max(1))
+}
+
 /// What one step measured.
 #[derive(Debug)]
 pub struct StepResult {
@@ -34,6 +44,11 @@ pub struct StepResult {
     pub server_cpu: f64,
     /// Generators' CPU during the relay phase, in cores.
     pub generator_cpu: f64,
+    /// CPU used by everything else on the machine during the relay phase, in cores (other
+    /// people's builds and tests distort latency; this says how much was running).
+    pub other_cpu: f64,
+    /// Generator processes used.
+    pub generators: usize,
 }
 
 impl StepResult {
@@ -105,7 +120,7 @@ pub fn run_step(
     std::thread::sleep(Duration::from_millis(500));
     let rss_base = server.rss();
     let pairs = clients / 2;
-    let generators = pairs.div_ceil(CLIENTS_PER_GENERATOR / 2).max(1);
+    let generators = generator_count(clients);
     let loadgen = root.join("target/release/duet-loadgen");
     let mut gens = Vec::new();
     for g in 0..generators {
@@ -160,6 +175,7 @@ pub fn run_step(
     std::thread::sleep(Duration::from_secs(2));
     let rss_idle = server.rss();
     let cpu0 = server.cpu();
+    let busy0 = machine_busy();
     let t0 = Instant::now();
     for g in &mut gens {
         writeln!(g.stdin, "GO").map_err(|e| e.to_string())?;
@@ -181,6 +197,8 @@ pub fn run_step(
     let wall = t0.elapsed().as_secs_f64();
     let server_cpu = (server.cpu() - cpu0).as_secs_f64() / wall;
     let generator_cpu = relay.cpu_seconds / wall;
+    let other_cpu =
+        ((machine_busy() - busy0).as_secs_f64() / wall - server_cpu - generator_cpu).max(0.0);
     let rss_active = server.rss();
     report.merge(&relay);
     Ok(StepResult {
@@ -193,5 +211,27 @@ pub fn run_step(
         rss_active,
         server_cpu,
         generator_cpu,
+        other_cpu,
+        generators,
     })
+}
+
+/// CPU time all cores spent busy (not idle or waiting for I/O) since boot, from /proc/stat.
+fn machine_busy() -> Duration {
+    let ticks = std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().next()?;
+            let f: Vec<u64> = line
+                .split_whitespace()
+                .skip(1)
+                .filter_map(|v| v.parse().ok())
+                .collect();
+            // user nice system idle iowait irq softirq steal ...
+            let total: u64 = f.iter().take(8).sum();
+            Some(total - f.get(3)? - f.get(4)?)
+        })
+        .unwrap_or(0);
+    // USER_HZ is 100 on Linux.
+    Duration::from_millis(ticks * 10)
 }

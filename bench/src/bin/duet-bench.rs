@@ -7,7 +7,7 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use clap::Parser;
+use clap::{Parser, ValueEnum};
 use duet_bench::bundle;
 use duet_bench::load::{StepResult, run_step};
 use duet_bench::servers::Target;
@@ -26,16 +26,32 @@ struct Args {
     /// Client counts for the connection steps.
     #[arg(long, value_delimiter = ',', default_value = "1000,5000,10000,19900")]
     clients: Vec<usize>,
-    /// Relay rates (per second) for the rate steps.
+    /// Relay rates (per second) for the rate steps, tried in this order.
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "2000,5000,10000,20000,40000,80000"
+        default_value = "2000,5000,7500,10000,15000,20000,25000,30000,40000,50000"
     )]
     rates: Vec<f64>,
-    /// Clients during the rate steps.
-    #[arg(long, default_value_t = 10_000)]
-    rate_clients: usize,
+    /// Client counts for the rate steps (each gets its own series).
+    #[arg(long, value_delimiter = ',', default_value = "2000,10000")]
+    rate_clients: Vec<usize>,
+    /// Servers to measure.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "duet,room-scoped,seed"
+    )]
+    targets: Vec<TargetArg>,
+    /// Signaling-load steps to run: connection counts, relay rates, or both.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "connections,rates"
+    )]
+    steps: Vec<StepKind>,
     /// Seconds of relaying per step.
     #[arg(long, default_value_t = 10.0)]
     seconds: f64,
@@ -44,45 +60,91 @@ struct Args {
     command: String,
 }
 
+/// A server on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum TargetArg {
+    /// duet-server.
+    Duet,
+    /// The seed's server with room-scoped relays (the fair baseline).
+    RoomScoped,
+    /// The seed's server as it is.
+    Seed,
+}
+
+impl TargetArg {
+    fn target(self) -> Target {
+        match self {
+            Self::Duet => Target::Duet,
+            Self::RoomScoped => Target::NodeRoomScoped,
+            Self::Seed => Target::NodeSeed,
+        }
+    }
+}
+
+/// A kind of signaling-load step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum StepKind {
+    /// Client counts stepped up at a light relay rate.
+    Connections,
+    /// Relay rates stepped up at fixed client counts.
+    Rates,
+}
+
 fn main() {
     let mut args = Args::parse();
     if args.smoke {
         args.clients = vec![200];
         args.rates = vec![1000.0];
-        args.rate_clients = 200;
+        args.rate_clients = vec![200];
         args.seconds = 2.0;
     }
+    let wants = |t: Target| args.targets.iter().any(|a| a.target() == t);
     let root = args.root.canonicalize().expect("repository root exists");
     let mut md = String::new();
     header(&mut md, &args);
 
     // Signaling load: connection steps (light relaying), then rate steps until the bar is missed.
     let mut conn_steps = Vec::new();
-    for target in [Target::Duet, Target::NodeRoomScoped] {
-        for &n in &args.clients {
-            conn_steps.push(step(&root, target, n, n as f64 / 10.0, args.seconds));
-        }
-    }
-    // The seed's server as it is: every relay goes to every client. One small step shows it.
-    conn_steps.push(step(
-        &root,
-        Target::NodeSeed,
-        args.clients[0].min(1000),
-        1000.0_f64.min(args.clients[0] as f64),
-        args.seconds,
-    ));
-    let mut rate_steps = Vec::new();
-    for target in [Target::Duet, Target::NodeRoomScoped] {
-        for &r in &args.rates {
-            let s = step(&root, target, args.rate_clients, r, args.seconds);
-            let ok = s.as_ref().is_some_and(StepResult::sustained);
-            rate_steps.push(s);
-            if !ok {
-                break;
+    if args.steps.contains(&StepKind::Connections) {
+        for target in [Target::Duet, Target::NodeRoomScoped] {
+            for &n in args.clients.iter().filter(|_| wants(target)) {
+                conn_steps.push(step(&root, target, n, n as f64 / 10.0, args.seconds));
             }
         }
+        // The seed's server as it is: every relay goes to every client. One small step shows it.
+        if let Some(&n) = args.clients.first().filter(|_| wants(Target::NodeSeed)) {
+            conn_steps.push(step(
+                &root,
+                Target::NodeSeed,
+                n.min(1000),
+                1000.0_f64.min(n as f64),
+                args.seconds,
+            ));
+        }
     }
-    load_section(&mut md, &conn_steps, &rate_steps, &args);
+    // Rate steps: both servers at each rate in turn (so they see the same machine), each
+    // until its first miss.
+    let mut rate_series = Vec::new();
+    if args.steps.contains(&StepKind::Rates) {
+        for &n in &args.rate_clients {
+            let mut steps = Vec::new();
+            let mut going: Vec<Target> = [Target::Duet, Target::NodeRoomScoped]
+                .into_iter()
+                .filter(|&t| wants(t))
+                .collect();
+            for &r in &args.rates {
+                for target in going.clone() {
+                    let s = step(&root, target, n, r, args.seconds);
+                    if !s.as_ref().is_some_and(StepResult::sustained) {
+                        going.retain(|&t| t != target);
+                    }
+                    steps.push(s);
+                }
+            }
+            rate_series.push((n, steps));
+        }
+    }
+    load_section(&mut md, &conn_steps, &rate_series, &args);
     call_setup_section(&mut md, &root);
     payload_section(&mut md, &root);
     codec_section(&mut md, &root);
@@ -91,7 +153,7 @@ fn main() {
         println!("{md}");
         let failed = conn_steps
             .iter()
-            .chain(&rate_steps)
+            .chain(rate_series.iter().flat_map(|(_, steps)| steps))
             .flatten()
             .filter(|s| s.target == Target::Duet)
             .any(|s| !s.sustained());
@@ -200,12 +262,12 @@ fn fmt_ms(v: f64) -> String {
 fn row(md: &mut String, s: &Option<StepResult>, lead: Option<String>) {
     let lead = lead.map_or(String::new(), |l| format!(" {l} |"));
     let Some(s) = s else {
-        let _ = writeln!(md, "|{lead} failed to run | | | | | | | | | |");
+        let _ = writeln!(md, "|{lead} failed to run | | | | | | | | | | |");
         return;
     };
     let _ = writeln!(
         md,
-        "|{lead} {} | {} / {} | {:.1} KB | {:.0} | {} / {} | {} | {} / {} / {} | {:.0}% | {:.0}% | {} |",
+        "|{lead} {} | {} / {} | {:.1} KB | {:.0} | {} / {} | {} | {} / {} / {} | {:.0}% | {:.0}% ({}) | {:.0}% | {} |",
         s.target.label(),
         s.report.connected,
         s.clients,
@@ -219,68 +281,128 @@ fn row(md: &mut String, s: &Option<StepResult>, lead: Option<String>) {
         fmt_ms(s.latency_ms(0.999)),
         s.server_cpu * 100.0,
         s.generator_cpu * 100.0,
+        s.generators,
+        s.other_cpu * 100.0,
         if s.sustained() { "yes" } else { "**no**" }
     );
 }
 
-const COLUMNS: &str = "server | connected / asked | idle RSS per conn | relays/s received | lost / sent | cross-room | latency ms p50 / p99 / p99.9 | server CPU | generator CPU | sustained |";
+const COLUMNS: &str = "server | connected / asked | idle RSS per conn | relays/s received | lost / sent | cross-room | latency ms p50 / p99 / p99.9 | server CPU | generator CPU (processes) | other CPU | sustained |";
+
+/// The largest sustained rate of `target` in `steps`, if any step was sustained.
+fn best_rate(steps: &[Option<StepResult>], target: Target) -> Option<f64> {
+    steps
+        .iter()
+        .flatten()
+        .filter(|s| s.target == target && s.sustained())
+        .map(|s| s.rate)
+        .reduce(f64::max)
+}
+
+/// Idle RSS per connection of `target` at the largest client count measured.
+fn idle_per_conn(steps: &[Option<StepResult>], target: Target) -> Option<(usize, f64)> {
+    steps
+        .iter()
+        .flatten()
+        .filter(|s| s.target == target && s.report.connected as usize == s.clients)
+        .max_by_key(|s| s.clients)
+        .map(|s| (s.clients, s.idle_bytes_per_conn() / 1024.0))
+}
 
 fn load_section(
     md: &mut String,
     conn: &[Option<StepResult>],
-    rate: &[Option<StepResult>],
+    rate_series: &[(usize, Vec<Option<StepResult>>)],
     args: &Args,
 ) {
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let _ = writeln!(md, "## 1. Signaling load\n");
     let _ = writeln!(
         md,
-        "Pairs of clients (duet-protocol over tokio-tungstenite, `duet-loadgen`) in rooms of two: join → all_users → offer (≈5 KB SDP) → answer → 4 candidates each way, then timestamped candidates relayed at a fixed total rate. Latency is sender emit → partner receipt on one monotonic clock. Several generator processes with their own 127.0.x.y source addresses (at most 9,000 clients each: the open-file limit is 20,000 per process). CPU is in cores (100% = one core of {}).\n",
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        "Pairs of clients (duet-protocol over tokio-tungstenite, `duet-loadgen`) in rooms of two: join → all_users → offer (≈5 KB SDP) → answer → 4 candidates each way, then timestamped candidates relayed at a fixed total rate. Latency is sender emit → partner receipt on one monotonic clock. Generator processes (single-threaded tokio runtimes, at least one per core and at most 9,000 clients each: the open-file limit is 20,000 per process) each with four 127.0.x.y source addresses of their own. CPU is in cores (100% = one core of {cores}); *other CPU* is everything else the machine ran during the step (a build or test of someone else's distorts latency).\n"
     );
+
+    // The targets of issue 6, with this run's figures.
     let _ = writeln!(
         md,
-        "### Connections (each client relays every 10 s on average)\n\n| {COLUMNS}\n|{}",
-        "---|".repeat(10)
+        "### Targets\n\n| target | duet-server | room-scoped Node | ratio | met |\n|---|---|---|---|---|"
     );
-    for s in conn {
-        row(md, s, None);
-    }
-    let _ = writeln!(
-        md,
-        "\n### Relay rate with {} clients, stepped up until the bar is missed\n\n| asked relays/s | {COLUMNS}\n|{}",
-        args.rate_clients,
-        "---|".repeat(11)
-    );
-    for s in rate {
-        row(
+    if let (Some((n, duet)), node) = (
+        idle_per_conn(conn, Target::Duet),
+        idle_per_conn(conn, Target::NodeRoomScoped),
+    ) {
+        let (node_s, ratio) = node.map_or(("–".into(), "–".into()), |(_, k)| {
+            (format!("{k:.1} KB"), format!("{:.2}", duet / k))
+        });
+        let _ = writeln!(
             md,
-            s,
-            Some(
-                s.as_ref()
-                    .map_or("?".to_owned(), |s| format!("{:.0}", s.rate)),
-            ),
+            "| idle RSS per connection ≤ 8 KB, {n} connections | {duet:.1} KB | {node_s} | {ratio} | {} |",
+            if duet <= 8.0 && n >= 19_900 {
+                "yes"
+            } else {
+                "**no**"
+            }
         );
     }
-    let best = |t: Target| {
-        rate.iter()
-            .flatten()
-            .filter(|s| s.target == t && s.sustained())
-            .map(|s| s.rate)
-            .fold(0.0_f64, f64::max)
-    };
-    let (duet, node) = (best(Target::Duet), best(Target::NodeRoomScoped));
+    for (n, steps) in rate_series {
+        let duet = best_rate(steps, Target::Duet);
+        let node = best_rate(steps, Target::NodeRoomScoped);
+        let fmt = |r: Option<f64>| r.map_or("none".to_owned(), |r| format!("{r:.0}/s"));
+        let ratio = match (duet, node) {
+            (Some(d), Some(n)) => format!("{:.1}×", d / n),
+            _ => "–".into(),
+        };
+        let met = match (duet, node) {
+            (Some(d), Some(n)) if d >= 5.0 * n => "yes",
+            _ => "**no**",
+        };
+        let _ = writeln!(
+            md,
+            "| sustained relay rate (p99 < 10 ms, none lost) ≥ 5× Node's, {n} clients | {} | {} | {ratio} | {met} |",
+            fmt(duet),
+            fmt(node)
+        );
+    }
+    md.push('\n');
+
+    if !conn.is_empty() {
+        let _ = writeln!(
+            md,
+            "### Connections (each client relays every 10 s on average)\n\n| {COLUMNS}\n|{}",
+            "---|".repeat(11)
+        );
+        for s in conn {
+            row(md, s, None);
+        }
+        md.push('\n');
+    }
+    for (n, steps) in rate_series {
+        let _ = writeln!(
+            md,
+            "### Relay rate with {n} clients, stepped up until the bar is missed (both servers at each rate in turn)\n\n| asked relays/s | {COLUMNS}\n|{}",
+            "---|".repeat(12)
+        );
+        for s in steps {
+            row(
+                md,
+                s,
+                Some(
+                    s.as_ref()
+                        .map_or("?".to_owned(), |s| format!("{:.0}", s.rate)),
+                ),
+            );
+        }
+        md.push('\n');
+    }
     let _ = writeln!(
         md,
-        "\n| largest sustained relay rate | duet-server | room-scoped Node | ratio |\n|---|---|---|---|"
-    );
-    let ratio = if node > 0.0 {
-        format!("{:.1}×", duet / node)
-    } else {
-        "–".into()
-    };
-    let _ = writeln!(
-        md,
-        "| relays/s (p99 < 10 ms, none lost) | {duet:.0} | {node:.0} | {ratio} |\n"
+        "Steps of {} s; rates tried: {}.\n",
+        args.seconds,
+        args.rates
+            .iter()
+            .map(|r| format!("{r:.0}"))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
 }
 
