@@ -114,13 +114,13 @@ pub enum Problem {
     #[error("Lost the call server; the call continues and Duet is reconnecting.")]
     SignalingLostInCall,
     /// `?server=` is not a usable URL.
-    #[error("The server address {0:?} is not valid: use an http:// or https:// URL.")]
+    #[error("The server address \"{0}\" is not valid: use an http:// or https:// URL.")]
     BadServer(String),
     /// The room name is not allowed.
     #[error("Room names use 1 to 64 letters, digits, '-', '_' or '.'.")]
     BadRoom,
     /// The room holds two people already.
-    #[error("Room {0:?} already has two people in it. Pick another room name.")]
+    #[error("Room \"{0}\" already has two people in it. Pick another room name.")]
     RoomFull(String),
     /// The other person's connection was lost.
     #[error("The connection to the other person was lost. Waiting for them to come back.")]

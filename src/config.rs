@@ -7,7 +7,7 @@
 
 use duet_protocol::endpoint::websocket_url;
 use duet_protocol::signaling::validate_room;
-use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 /// The seed's STUN server, used when no config.json is served.
 pub const SEED_STUN: &str = "stun:stun.l.google.com:19302";
@@ -83,33 +83,23 @@ impl Settings {
 }
 
 /// One entry of `iceServers`, as RTCIceServer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IceServer {
     /// One URL or several.
     pub urls: Urls,
     /// TURN user name.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub username: Option<String>,
     /// TURN credential.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential: Option<String>,
 }
 
 /// RTCIceServer.urls is a string or a list of strings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Urls {
     /// A single URL.
     One(String),
     /// Several URLs.
     Many(Vec<String>),
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ConfigJson {
-    #[serde(default)]
-    ice_servers: Vec<IceServer>,
 }
 
 /// The seed's ICE configuration.
@@ -121,11 +111,47 @@ pub fn seed_ice_servers() -> Vec<IceServer> {
     }]
 }
 
-/// Parses config.json (`{"iceServers": [...]}`).
+/// Parses config.json (`{"iceServers": [...]}`; a missing list means none).
+///
+/// Read from a JSON [`Value`] by hand rather than with derived `Deserialize` impls: the protocol
+/// already links the `Value` parser, and typed deserializers (an untagged enum above all) would
+/// add kilobytes to the wasm bundle for a file of a few lines.
 pub fn parse_config_json(text: &str) -> Result<Vec<IceServer>, ConfigError> {
-    serde_json::from_str::<ConfigJson>(text)
-        .map(|c| c.ice_servers)
-        .map_err(|e| ConfigError::ConfigJson(e.to_string()))
+    let bad = |what: &str| ConfigError::ConfigJson(what.to_owned());
+    let root: Value = serde_json::from_str(text).map_err(|e| bad(&e.to_string()))?;
+    let root = root.as_object().ok_or_else(|| bad("not an object"))?;
+    let Some(list) = root.get("iceServers") else {
+        return Ok(Vec::new());
+    };
+    let list = list
+        .as_array()
+        .ok_or_else(|| bad("iceServers is not a list"))?;
+    list.iter()
+        .map(|entry| {
+            let string = |key: &str| -> Result<Option<String>, ConfigError> {
+                match entry.get(key) {
+                    None | Some(Value::Null) => Ok(None),
+                    Some(Value::String(s)) => Ok(Some(s.clone())),
+                    Some(_) => Err(bad(&format!("{key} is not a string"))),
+                }
+            };
+            let urls = match entry.get("urls") {
+                Some(Value::String(u)) => Urls::One(u.clone()),
+                Some(Value::Array(list)) => Urls::Many(
+                    list.iter()
+                        .map(|u| u.as_str().map(str::to_owned))
+                        .collect::<Option<_>>()
+                        .ok_or_else(|| bad("urls holds a non-string"))?,
+                ),
+                _ => return Err(bad("an ICE server needs urls")),
+            };
+            Ok(IceServer {
+                urls,
+                username: string("username")?,
+                credential: string("credential")?,
+            })
+        })
+        .collect()
 }
 
 /// Splits a query string into decoded pairs (application/x-www-form-urlencoded).
@@ -296,11 +322,26 @@ mod tests {
         .unwrap();
         assert_eq!(servers.len(), 2);
         assert_eq!(servers[1].urls, Urls::One("stun:s.example".into()));
+        assert_eq!(
+            servers[0],
+            IceServer {
+                urls: Urls::Many(vec!["turn:t.example:3478".into()]),
+                username: Some("u".into()),
+                credential: Some("c".into()),
+            }
+        );
         assert_eq!(parse_config_json("{}").unwrap(), vec![]);
         assert!(parse_config_json("nope").is_err());
+        assert!(parse_config_json(r#"{"iceServers":{}}"#).is_err());
+        assert!(parse_config_json(r#"{"iceServers":[{"username":"u"}]}"#).is_err());
+        assert!(parse_config_json(r#"{"iceServers":[{"urls":[1]}]}"#).is_err());
         assert_eq!(
-            serde_json::to_string(&seed_ice_servers()).unwrap(),
-            r#"[{"urls":"stun:stun.l.google.com:19302"}]"#
+            seed_ice_servers(),
+            vec![IceServer {
+                urls: Urls::One(SEED_STUN.into()),
+                username: None,
+                credential: None,
+            }]
         );
     }
 

@@ -21,6 +21,7 @@ pub use ui::App;
 
 /// Reads the page's URL and mounts the app on `<body>`.
 pub fn start() {
+    session::mark("duet:wasm-start");
     let location = web_sys::window().map(|w| w.location());
     let query = location
         .as_ref()
@@ -30,7 +31,11 @@ pub fn start() {
         .as_ref()
         .and_then(|l| l.origin().ok())
         .unwrap_or_default();
-    match config::Settings::from_query(&query, &origin) {
+    let settings = config::Settings::from_query(&query, &origin);
+    if !matches!(&settings, Ok(s) if s.room.is_some()) {
+        media::discard_early_media();
+    }
+    match settings {
         Ok(settings) => leptos::mount::mount_to_body(move || {
             view! { <App settings=settings /> }
         }),

@@ -4,9 +4,7 @@
 //! process-wide count of live tracks ([`live_tracks`]) lets tests prove that nothing leaks.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashSet;
 
-use serde_json::json;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -15,7 +13,7 @@ use web_sys::{MediaDeviceInfo, MediaDeviceKind, MediaStream, MediaStreamTrack};
 use crate::call::Problem;
 
 thread_local! {
-    static LIVE_TRACKS: RefCell<HashSet<String>> = RefCell::new(HashSet::new());
+    static LIVE_TRACKS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
     static FAKE_FAILURE: Cell<Option<&'static str>> = const { Cell::new(None) };
 }
 
@@ -73,12 +71,7 @@ impl MediaError {
     }
 
     fn from_js(err: &JsValue) -> Self {
-        let get = |k: &str| {
-            js_sys::Reflect::get(err, &k.into())
-                .ok()
-                .and_then(|v| v.as_string())
-                .unwrap_or_default()
-        };
+        let get = |k: &str| js_string(err, k).unwrap_or_default();
         let mut message = get("message");
         if message.is_empty() {
             message = get("constraint");
@@ -139,11 +132,16 @@ fn media_devices() -> Result<web_sys::MediaDevices, MediaError> {
     Ok(devices)
 }
 
-fn constraint(want: bool, device: Option<&str>) -> serde_json::Value {
+/// One getUserMedia constraint: `false`, `true` or `{deviceId: {exact: id}}`, built as JS values
+/// directly (a JSON library would cost the bundle far more than these few lines).
+fn constraint(want: bool, device: Option<&str>) -> JsValue {
     match (want, device) {
-        (false, _) => json!(false),
-        (true, None) => json!(true),
-        (true, Some(id)) => json!({ "deviceId": { "exact": id } }),
+        (false, _) => JsValue::FALSE,
+        (true, None) => JsValue::TRUE,
+        (true, Some(id)) => {
+            let exact = js_object(&[("exact", id.into())]);
+            js_object(&[("deviceId", exact.into())]).into()
+        }
     }
 }
 
@@ -157,22 +155,68 @@ async fn get_user_media(
         return Err(MediaError::classify(name, "simulated"));
     }
     let devices = media_devices()?;
-    let constraints = json!({
-        "audio": constraint(audio, request.audio_device.as_deref()),
-        "video": constraint(video, request.video_device.as_deref()),
-    });
-    let constraints = to_js(&constraints);
-    let promise = devices
-        .get_user_media_with_constraints(constraints.unchecked_ref())
-        .map_err(|e| MediaError::from_js(&e))?;
+    let early = if audio && video && *request == MediaRequest::default() {
+        early_media()
+    } else {
+        None
+    };
+    let promise = match early {
+        Some(p) => p,
+        None => request_media(&devices, audio, video, request)?,
+    };
     let stream: MediaStream = JsFuture::from(promise)
         .await
         .map_err(|e| MediaError::from_js(&e))?
         .unchecked_into();
     for track in tracks(&stream) {
-        LIVE_TRACKS.with(|t| t.borrow_mut().insert(track.id()));
+        let id = track.id();
+        LIVE_TRACKS.with(|t| {
+            let mut t = t.borrow_mut();
+            if !t.contains(&id) {
+                t.push(id);
+            }
+        });
     }
     Ok(stream)
+}
+
+/// The camera-and-microphone request index.html started before the app loaded
+/// (`window.duetEarlyMedia`), taken at most once.
+fn early_media() -> Option<js_sys::Promise> {
+    let window: JsValue = web_sys::window()?.into();
+    let key = JsValue::from_str("duetEarlyMedia");
+    let promise = js_sys::Reflect::get(&window, &key).ok()?;
+    let _ = js_sys::Reflect::delete_property(window.unchecked_ref::<js_sys::Object>(), &key);
+    promise.dyn_into().ok()
+}
+
+/// Stops the camera index.html started if the app does not join at once (the link's room turned
+/// out invalid), so it is not left running.
+pub fn discard_early_media() {
+    if let Some(p) = early_media() {
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Ok(stream) = JsFuture::from(p).await {
+                for t in tracks(stream.unchecked_ref()) {
+                    t.stop();
+                }
+            }
+        });
+    }
+}
+
+fn request_media(
+    devices: &web_sys::MediaDevices,
+    audio: bool,
+    video: bool,
+    request: &MediaRequest,
+) -> Result<js_sys::Promise, MediaError> {
+    let constraints = js_object(&[
+        ("audio", constraint(audio, request.audio_device.as_deref())),
+        ("video", constraint(video, request.video_device.as_deref())),
+    ]);
+    devices
+        .get_user_media_with_constraints(constraints.unchecked_ref())
+        .map_err(|e| MediaError::from_js(&e))
 }
 
 /// Asks for camera and microphone. A missing device is not an error: without a camera the call is
@@ -231,7 +275,8 @@ fn tracks(stream: &MediaStream) -> Vec<MediaStreamTrack> {
 
 fn stop_track(track: &MediaStreamTrack) {
     track.stop();
-    LIVE_TRACKS.with(|t| t.borrow_mut().remove(&track.id()));
+    let id = track.id();
+    LIVE_TRACKS.with(|t| t.borrow_mut().retain(|x| *x != id));
 }
 
 impl LocalMedia {
@@ -294,9 +339,7 @@ impl LocalMedia {
     pub fn device_id(&self, kind: Kind) -> Option<String> {
         let track = self.track(kind)?;
         let settings = track.get_settings();
-        js_sys::Reflect::get(&settings, &"deviceId".into())
-            .ok()?
-            .as_string()
+        js_string(&settings, "deviceId")
     }
 
     /// Stops every track (the camera light goes off).
@@ -398,10 +441,20 @@ impl Drop for DeviceWatcher {
     }
 }
 
-/// serde_json → a plain JS object (maps as objects, as the WebRTC dictionaries expect).
-pub(crate) fn to_js<T: serde::Serialize>(value: &T) -> JsValue {
-    let ser = serde_wasm_bindgen::Serializer::json_compatible();
-    value.serialize(&ser).unwrap_or(JsValue::NULL)
+/// A plain JS object with these properties, for the browser's dictionaries.
+pub(crate) fn js_object(props: &[(&str, JsValue)]) -> js_sys::Object {
+    let obj = js_sys::Object::new();
+    for (k, v) in props {
+        let _ = js_sys::Reflect::set(&obj, &JsValue::from_str(k), v);
+    }
+    obj
+}
+
+/// A string property of a JS object (through prototype getters too), if it is a string.
+pub(crate) fn js_string(obj: &JsValue, key: &str) -> Option<String> {
+    js_sys::Reflect::get(obj, &JsValue::from_str(key))
+        .ok()?
+        .as_string()
 }
 
 #[cfg(test)]

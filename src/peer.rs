@@ -20,8 +20,8 @@ use web_sys::{
     RtcSignalingState, RtcTrackEvent,
 };
 
-use crate::config::IceServer;
-use crate::media::{Kind, LocalMedia, to_js};
+use crate::config::{IceServer, Urls};
+use crate::media::{Kind, LocalMedia, js_object, js_string};
 
 thread_local! {
     static LIVE_LINKS: Cell<usize> = const { Cell::new(0) };
@@ -96,6 +96,8 @@ pub struct PeerLink {
     ignoring_offer: bool,
     remote: MediaStream,
     closed: bool,
+    /// An offer was made or accepted on this connection.
+    used: Cell<bool>,
     _on_candidate: Closure<dyn FnMut(RtcPeerConnectionIceEvent)>,
     _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
     _on_state: Closure<dyn FnMut()>,
@@ -114,7 +116,7 @@ impl PeerLink {
             id
         });
         let config = RtcConfiguration::new();
-        config.set_ice_servers(&to_js(&ice));
+        config.set_ice_servers(&ice_servers_to_js(ice));
         let pc = RtcPeerConnection::new_with_configuration(&config)
             .map_err(browser("RTCPeerConnection"))?;
         let remote = MediaStream::new().map_err(browser("MediaStream"))?;
@@ -123,9 +125,13 @@ impl PeerLink {
         let on_candidate = Closure::<dyn FnMut(RtcPeerConnectionIceEvent)>::new(
             move |ev: RtcPeerConnectionIceEvent| {
                 let Some(c) = ev.candidate() else { return };
-                if let Ok(c) = serde_wasm_bindgen::from_value::<IceCandidate>(c.to_json().into())
-                    && !c.candidate.is_empty()
-                {
+                let c = IceCandidate {
+                    candidate: c.candidate(),
+                    sdp_mid: c.sdp_mid(),
+                    sdp_m_line_index: c.sdp_m_line_index(),
+                    username_fragment: js_string(&c, "usernameFragment"),
+                };
+                if !c.candidate.is_empty() {
                     s(id, PeerEvent::Candidate(c));
                 }
             },
@@ -172,6 +178,7 @@ impl PeerLink {
             ignoring_offer: false,
             remote,
             closed: false,
+            used: Cell::new(false),
             _on_candidate: on_candidate,
             _on_track: on_track,
             _on_state: on_state,
@@ -186,6 +193,12 @@ impl PeerLink {
     /// The remote stream (empty until tracks arrive).
     pub fn remote_stream(&self) -> &MediaStream {
         &self.remote
+    }
+
+    /// Whether this connection has negotiated anything yet; an unused one can make the first
+    /// offer as well as a new one would, without the cost of opening another.
+    pub fn is_used(&self) -> bool {
+        self.used.get() || self.closed
     }
 
     /// Whether media flows now.
@@ -227,6 +240,7 @@ impl PeerLink {
 
     /// Creates an offer (with fresh ICE credentials for a restart), sets it locally, returns it.
     pub async fn make_offer(&self, ice_restart: bool) -> Result<SessionDescription, PeerError> {
+        self.used.set(true);
         let options = RtcOfferOptions::new();
         if ice_restart {
             options.set_ice_restart(true);
@@ -253,6 +267,7 @@ impl PeerLink {
         offer: &SessionDescription,
         polite: bool,
     ) -> Result<Option<SessionDescription>, PeerError> {
+        self.used.set(true);
         let glare = self.pc.signaling_state() != RtcSignalingState::Stable;
         self.ignoring_offer = glare && !polite;
         if self.ignoring_offer {
@@ -391,15 +406,18 @@ impl Drop for PeerLink {
 /// A JS description (RTCSessionDescription or the init dictionary createOffer resolves to) as
 /// duet-protocol's type.
 fn description_from_js(desc: &JsValue) -> Result<SessionDescription, PeerError> {
-    // RTCSessionDescription keeps its fields on the prototype; toJSON gives a plain object.
-    let plain = match js_sys::Reflect::get(desc, &"toJSON".into()) {
-        Ok(f) if f.is_function() => f
-            .unchecked_ref::<js_sys::Function>()
-            .call0(desc)
-            .unwrap_or_else(|_| desc.clone()),
-        _ => desc.clone(),
+    // Reflect.get reads RTCSessionDescription's prototype getters and plain init objects alike.
+    let kind = match js_string(desc, "type").as_deref() {
+        Some("offer") => SdpType::Offer,
+        Some("answer") => SdpType::Answer,
+        Some("pranswer") => SdpType::Pranswer,
+        Some("rollback") => SdpType::Rollback,
+        _ => return Err(PeerError::Malformed("session description")),
     };
-    serde_wasm_bindgen::from_value(plain).map_err(|_| PeerError::Malformed("session description"))
+    Ok(SessionDescription {
+        kind,
+        sdp: js_string(desc, "sdp").unwrap_or_default(),
+    })
 }
 
 fn description_to_js(desc: &SessionDescription) -> RtcSessionDescriptionInit {
@@ -415,5 +433,35 @@ fn description_to_js(desc: &SessionDescription) -> RtcSessionDescriptionInit {
 }
 
 fn candidate_to_js(c: &IceCandidate) -> RtcIceCandidateInit {
-    to_js(c).unchecked_into()
+    let init = RtcIceCandidateInit::new(&c.candidate);
+    init.set_sdp_mid(c.sdp_mid.as_deref());
+    init.set_sdp_m_line_index(c.sdp_m_line_index);
+    if let Some(u) = &c.username_fragment {
+        let _ = js_sys::Reflect::set(&init, &"usernameFragment".into(), &u.into());
+    }
+    init
+}
+
+/// RTCConfiguration.iceServers: `[{urls, username?, credential?}]`.
+fn ice_servers_to_js(ice: &[IceServer]) -> js_sys::Array {
+    ice.iter()
+        .map(|s| {
+            let urls: JsValue = match &s.urls {
+                Urls::One(u) => u.into(),
+                Urls::Many(list) => list
+                    .iter()
+                    .map(JsValue::from)
+                    .collect::<js_sys::Array>()
+                    .into(),
+            };
+            let mut props = vec![("urls", urls)];
+            if let Some(u) = &s.username {
+                props.push(("username", u.into()));
+            }
+            if let Some(c) = &s.credential {
+                props.push(("credential", c.into()));
+            }
+            JsValue::from(js_object(&props))
+        })
+        .collect()
 }

@@ -1,0 +1,86 @@
+//! What the controls bar asks for beyond mute: another camera or microphone, a device plugged in
+//! or out, and the room link on the clipboard.
+
+use leptos::prelude::*;
+
+use super::{Session, current_query, secure_url};
+use crate::config;
+use crate::media::{self, Kind};
+
+impl Session {
+    pub(super) async fn switch_device(&mut self, kind: Kind, id: &str) {
+        let Some(media) = &self.media else { return };
+        match media.switch_device(kind, id).await {
+            Ok(track) => {
+                if let Some(link) = &self.link
+                    && let Err(e) = link.replace_track(&track).await
+                {
+                    web_sys::console::warn_1(&format!("replaceTrack: {e}").into());
+                }
+                // The element keeps the same stream object; re-set it so it shows the new track.
+                self.view
+                    .local_stream
+                    .set(Some(Clone::clone(media.stream())));
+                let current = media.device_id(kind);
+                match kind {
+                    Kind::Audio => self.view.mic_id.set(current),
+                    Kind::Video => self.view.camera_id.set(current),
+                }
+            }
+            Err(e) => {
+                let problem = e.to_problem(secure_url());
+                self.view.flash.set(Some(format!(
+                    "Could not switch {}: {problem}",
+                    kind.as_str()
+                )));
+            }
+        }
+    }
+
+    /// A device was plugged in or out: refresh the pickers, and if the device in use vanished
+    /// (its track ended), switch to another of the same kind.
+    pub(super) async fn on_devices_changed(&mut self) {
+        let list = media::devices().await;
+        self.view.devices.set(list.clone());
+        for kind in [Kind::Audio, Kind::Video] {
+            let ended = self
+                .media
+                .as_ref()
+                .and_then(|m| m.track(kind))
+                .is_some_and(|t| t.ready_state() == web_sys::MediaStreamTrackState::Ended);
+            if ended && let Some(d) = list.iter().find(|d| d.kind == kind) {
+                let id = d.id.clone();
+                self.switch_device(kind, &id).await;
+            }
+        }
+    }
+
+    pub(super) async fn copy_link(&mut self) {
+        let room = self
+            .view
+            .call
+            .with_untracked(|c| c.room().map(str::to_owned));
+        let Some(room) = room.filter(|r| !r.is_empty()) else {
+            return;
+        };
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        let loc = window.location();
+        let link = format!(
+            "{}{}{}",
+            loc.origin().unwrap_or_default(),
+            loc.pathname().unwrap_or_default(),
+            config::query_with(&current_query(), &room, None)
+        );
+        let copied =
+            wasm_bindgen_futures::JsFuture::from(window.navigator().clipboard().write_text(&link))
+                .await
+                .is_ok();
+        self.view.flash.set(Some(if copied {
+            "Link copied. Send it to the person you want to call.".to_owned()
+        } else {
+            format!("Copy this link: {link}")
+        }));
+    }
+}
