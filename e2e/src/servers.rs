@@ -44,6 +44,8 @@ pub struct Server {
     log: PathBuf,
     process: Option<Process>,
     starts: u32,
+    /// Extra duet-server flags (a node of several: `--redis-url …`).
+    args: Vec<String>,
 }
 
 impl Server {
@@ -56,6 +58,7 @@ impl Server {
             log,
             process: None,
             starts: 0,
+            args: Vec::new(),
         };
         server.launch().await?;
         Ok(server)
@@ -103,6 +106,7 @@ impl Server {
                     .arg(&self.site)
                     .env("RUST_LOG", "info,duet_server=debug")
                     .env("NO_COLOR", "1")
+                    .args(&self.args)
                     // Only what the tests pass counts: no DUET_*/PORT from the caller's shell.
                     .env_remove("PORT");
                 c
@@ -184,4 +188,62 @@ async fn duet_server_binary() -> Result<PathBuf> {
         })
         .await
         .cloned()
+}
+
+/// A redis-server (Debian's) on an ephemeral 127.0.0.1 port, without persistence, for the
+/// scenario with duet-server nodes sharing it; it stops when dropped.
+#[derive(Debug)]
+pub struct Redis {
+    _process: Process,
+    port: u16,
+}
+
+impl Redis {
+    /// `redis://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+}
+
+impl crate::Test {
+    /// Starts a redis-server for [`duet_node`](Self::duet_node)s, logging into the results.
+    pub async fn redis(&mut self) -> Result<Redis> {
+        // redis-server has no `--port 0`: take a free port from the kernel and hand it over.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let mut c = Command::new("redis-server");
+        c.args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"]);
+        let (process, _) = Process::spawn(
+            "redis-server",
+            c,
+            &self.dir.join("redis-server.log"),
+            Some("Ready to accept connections"),
+            START_WITHIN,
+        )
+        .await
+        .context("redis-server (Debian's; bash scripts/setup.sh --test installs it)")?;
+        Ok(Redis {
+            _process: process,
+            port,
+        })
+    }
+
+    /// Starts a duet-server node sharing rooms with the other nodes on `redis`.
+    pub async fn duet_node(&mut self, redis: &Redis) -> Result<Server> {
+        self.servers += 1;
+        let log = self.dir.join(format!("duet-node-{}.log", self.servers));
+        let mut server = Server {
+            kind: ServerKind::Duet,
+            port: 0,
+            site: self.site.path().to_owned(),
+            log,
+            process: None,
+            starts: 0,
+            args: vec!["--redis-url".into(), redis.url()],
+        };
+        server.launch().await?;
+        Ok(server)
+    }
 }

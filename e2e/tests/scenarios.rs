@@ -582,3 +582,24 @@ async fn permission_denied(t: &mut Test) -> Result<()> {
     })
 }
 scenario!(permission_denied_shows_the_error, permission_denied);
+
+/// Issue 7: the two pages on two duet-server nodes sharing rooms through Redis: the offer,
+/// answer and candidates cross nodes, and the call plays both ways.
+async fn two_nodes(t: &mut Test) -> Result<()> {
+    let redis = t.redis().await?;
+    let first = t.duet_node(&redis).await?;
+    let second = t.duet_node(&redis).await?;
+    let a = t
+        .open("first", App::Duet, &first, "room1", Permission::Grant)
+        .await?;
+    a.wait_in_room(App::Duet, CALL_WITHIN).await?;
+    let b = t
+        .open("second", App::Duet, &second, "room1", Permission::Grant)
+        .await?;
+    for page in [&a, &b] {
+        page.wait_state(&["connected"], CALL_WITHIN).await?;
+        page.wait_playing(CALL_WITHIN).await?;
+    }
+    Ok(())
+}
+scenario!(duet_pair_on_two_nodes_over_redis, two_nodes);
