@@ -1,0 +1,229 @@
+//! `duet-redis-bench`: relay latency and throughput of two duet-server nodes sharing rooms over
+//! Redis, next to one node, in one run on this machine. Each pair has one client on each node
+//! (two nodes) or both on the one node; relays are the load generator's timed candidates.
+//!
+//! ```sh
+//! cargo build --release -p duet-server -p duet-bench
+//! target/release/duet-redis-bench --out bench/RESULTS-redis.md
+//! ```
+//! Needs Debian's redis-server; starts it and the nodes on ephemeral loopback ports.
+
+use std::fmt::Write as _;
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpListener};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use duet_bench::conn::{self, Conn, Incoming};
+use duet_bench::generator::{self, Plan, Report};
+use duet_protocol::signaling::{ClientMessage, JoinRoom, ServerMessage};
+
+#[derive(Parser, Debug)]
+struct Args {
+    /// Pairs (rooms) of clients.
+    #[arg(long, default_value_t = 500)]
+    pairs: usize,
+    /// Relay rates to step through, all clients together, per second.
+    #[arg(long, value_delimiter = ',', default_value = "1000,4000,8000")]
+    rates: Vec<f64>,
+    /// Seconds of relaying per step.
+    #[arg(long, default_value_t = 10.0)]
+    seconds: f64,
+    /// The duet-server binary.
+    #[arg(long, default_value = "target/release/duet-server")]
+    server: PathBuf,
+    /// Markdown output (printed too).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+/// A child process killed on drop.
+struct Proc(Child);
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("free port")
+        .port()
+}
+
+fn redis() -> (Proc, String) {
+    let port = free_port();
+    let child = Command::new("redis-server")
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .args(["--save", "", "--appendonly", "no"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("redis-server (Debian's) installed");
+    let mut p = Proc(child);
+    let out = p.0.stdout.take().unwrap();
+    let mut lines = BufReader::new(out).lines();
+    for line in lines.by_ref() {
+        if line
+            .expect("redis output")
+            .contains("Ready to accept connections")
+        {
+            break;
+        }
+    }
+    std::thread::spawn(move || lines.for_each(drop));
+    (p, format!("redis://127.0.0.1:{port}"))
+}
+
+fn node(binary: &PathBuf, redis: Option<&str>) -> (Proc, SocketAddr) {
+    let mut c = Command::new(binary);
+    c.args(["--port", "0", "--static-dir", "/nonexistent"])
+        .args(["--relay-rate", "100000", "--relay-burst", "100000"])
+        .args(["--max-connections", "40000"])
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped());
+    if let Some(url) = redis {
+        c.args(["--redis-url", url]);
+    }
+    let mut p = Proc(
+        c.spawn()
+            .expect("duet-server built (cargo build --release)"),
+    );
+    let mut lines = BufReader::new(p.0.stdout.take().unwrap()).lines();
+    let port = loop {
+        let line = lines.next().expect("duet-server URL").expect("stdout");
+        if let Some(rest) = line.trim().strip_prefix("http://localhost:") {
+            break rest.trim_end_matches('/').parse::<u16>().expect("port");
+        }
+    };
+    std::thread::spawn(move || lines.for_each(drop));
+    (p, SocketAddr::from(([127, 0, 0, 1], port)))
+}
+
+async fn all_users(c: &mut Conn) -> Result<usize, String> {
+    loop {
+        match c.rx.recv().await {
+            Some(Incoming::Message(ServerMessage::AllUsers(u))) => return Ok(u.len()),
+            Some(Incoming::Message(_)) => {}
+            Some(Incoming::Closed(r)) => return Err(r),
+            None => return Err("gone".into()),
+        }
+    }
+}
+
+/// Pairs with `a` on `first` and `b` on `second`, both joined to their room.
+async fn pairs(
+    first: SocketAddr,
+    second: SocketAddr,
+    n: usize,
+    prefix: &str,
+) -> Vec<(u64, Conn, Conn)> {
+    let path = "/socket.io/?EIO=3&transport=websocket";
+    let mut out = Vec::new();
+    for i in 0..n {
+        let mut a = conn::connect(first, None, path).await.expect("connect");
+        let mut b = conn::connect(second, None, path).await.expect("connect");
+        for (c, email) in [(&mut a, "a@bench"), (&mut b, "b@bench")] {
+            c.tx.send(ClientMessage::JoinRoom(JoinRoom {
+                room: format!("{prefix}-{i}"),
+                email: email.into(),
+            }))
+            .expect("send");
+            all_users(c).await.expect("joined");
+        }
+        out.push((i as u64, a, b));
+    }
+    out
+}
+
+async fn step(first: SocketAddr, second: SocketAddr, args: &Args, rate: f64, tag: &str) -> Report {
+    let prefix = format!("{tag}-{rate}");
+    let ready = pairs(first, second, args.pairs, &prefix).await;
+    let plan = Plan {
+        server: first,
+        path: String::new(),
+        sources: Vec::new(),
+        pairs: args.pairs,
+        room_prefix: prefix,
+        setup_candidates: 0,
+        rate,
+        duration: Duration::from_secs_f64(args.seconds),
+        connect_concurrency: 1,
+    };
+    let mut report = Report::default();
+    generator::relay(&plan, ready, &mut report).await;
+    report
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let args = Args::parse();
+    let started = Instant::now();
+    let mut table = String::from(
+        "| setup | offered relays/s | sent | received | achieved relays/s | p50 ms | p99 ms | p99.9 ms | max ms |\n|---|---|---|---|---|---|---|---|---|\n",
+    );
+    for two_nodes in [false, true] {
+        let (_redis, url) = if two_nodes {
+            let (p, u) = redis();
+            (Some(p), Some(u))
+        } else {
+            (None, None)
+        };
+        let (_n1, a1) = node(&args.server, url.as_deref());
+        let second = two_nodes.then(|| node(&args.server, url.as_deref()));
+        let a2 = second.as_ref().map_or(a1, |(_, a)| *a);
+        let label = if two_nodes {
+            "two nodes over Redis (peers on different nodes)"
+        } else {
+            "one node"
+        };
+        for &rate in &args.rates {
+            let r = step(a1, a2, &args, rate, if two_nodes { "two" } else { "one" }).await;
+            let h = r.histogram();
+            let q = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+            let line = format!(
+                "| {label} | {rate:.0} | {} | {} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} |\n",
+                r.sent,
+                r.received,
+                r.received as f64 / r.seconds.max(1e-9),
+                q(0.5),
+                q(0.99),
+                q(0.999),
+                h.max() as f64 / 1000.0
+            );
+            eprint!("{line}");
+            table.push_str(&line);
+        }
+    }
+    let mut doc = String::new();
+    let _ = writeln!(
+        doc,
+        "# duet-server: one node vs two nodes over Redis\n\n{} pairs ({} clients), {} s of relaying per step, \
+         relays are ICE candidates timed from the sender's emit to the peer's receipt. Two nodes: \
+         every pair has one client on each node, so every relay crosses Redis pub/sub; both nodes, \
+         Redis (Debian redis-server 7) and the generator share this machine's cores. Run in {:.0} s.\n",
+        args.pairs,
+        2 * args.pairs,
+        args.seconds,
+        started.elapsed().as_secs_f64()
+    );
+    doc.push_str(&table);
+    let _ = writeln!(
+        doc,
+        "\nCommand: `cargo build --release -p duet-server -p duet-bench && target/release/duet-redis-bench --pairs {} --rates {} --seconds {} --out bench/RESULTS-redis.md`",
+        args.pairs,
+        args.rates
+            .iter()
+            .map(|r| format!("{r:.0}"))
+            .collect::<Vec<_>>()
+            .join(","),
+        args.seconds
+    );
+    println!("{doc}");
+    if let Some(out) = &args.out {
+        std::fs::write(out, doc).expect("write results");
+    }
+}
