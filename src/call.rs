@@ -48,12 +48,10 @@ impl Phase {
         }
     }
 
-    /// Whether a room is joined (or being joined), i.e. hang-up makes sense.
+    /// Whether a room is joined (or being joined), i.e. hang-up makes sense. The room is joined
+    /// while the camera starts (`Media`), so set-up does not wait for it.
     pub fn in_room(self) -> bool {
-        !matches!(
-            self,
-            Self::Idle | Self::RoomFull | Self::Error | Self::Media
-        )
+        !matches!(self, Self::Idle | Self::RoomFull | Self::Error)
     }
 }
 
@@ -222,6 +220,8 @@ pub struct Call {
     signaling_up: bool,
     /// The peer connection is up (media flows), whatever signaling does.
     media_up: bool,
+    /// The room answered `all_users` (possibly before the camera did).
+    answered: bool,
 }
 
 impl Call {
@@ -272,9 +272,15 @@ impl Call {
                     ..Self::default()
                 };
             }
-            CallEvent::MediaReady(notice) if self.phase == Media => {
-                self.phase = Joining;
-                self.problem = notice;
+            CallEvent::MediaReady(notice) if self.phase.in_room() => {
+                // The room may have answered while the camera started: alone in it, the call
+                // waits only now, so `waiting` still means "camera on, in the room".
+                if self.phase == Media {
+                    self.phase = if self.answered { Waiting } else { Joining };
+                }
+                if notice.is_some() {
+                    self.problem = notice;
+                }
             }
             CallEvent::Failed(problem) => {
                 self.phase = Error;
@@ -374,6 +380,7 @@ impl Call {
             }
             return JoinAction::KeepCall;
         }
+        self.answered = true;
         match others.first() {
             Some(name) => {
                 self.peer_name = (!name.is_empty()).then(|| name.clone());
@@ -383,7 +390,7 @@ impl Call {
             }
             None => {
                 self.role = Some(Role::Polite);
-                if self.phase != Phase::PeerLeft {
+                if !matches!(self.phase, Phase::PeerLeft | Phase::Media) {
                     self.phase = Phase::Waiting;
                 }
                 JoinAction::Wait
@@ -536,6 +543,41 @@ mod tests {
         assert!(c.problem().unwrap().to_string().contains("Allow"));
         c.apply(CallEvent::HangUp);
         assert_eq!(c, Call::new());
+    }
+
+    #[test]
+    fn the_room_answers_while_the_camera_starts() {
+        let mut c = Call::new();
+        c.apply(CallEvent::Join { room: "r".into() });
+        assert!(c.phase().in_room());
+        c.apply(CallEvent::SignalingUp);
+        assert_eq!(c.phase(), Phase::Media);
+        assert_eq!(c.joined(&["ann".into()], false), JoinAction::Offer);
+        assert_eq!(c.phase(), Phase::Connecting);
+        // The camera comes after: the call goes on, the notice is kept.
+        c.apply(CallEvent::MediaReady(Some(Problem::NoCamera)));
+        assert_eq!(c.phase(), Phase::Connecting);
+        assert_eq!(c.problem(), Some(&Problem::NoCamera));
+        c.apply(CallEvent::PeerConnected);
+        assert_eq!(c.phase(), Phase::Connected);
+
+        // Alone in the room before the camera is on: `waiting` only once it is.
+        let mut c = Call::new();
+        c.apply(CallEvent::Join { room: "r".into() });
+        c.apply(CallEvent::SignalingUp);
+        assert_eq!(c.joined(&[], false), JoinAction::Wait);
+        assert_eq!(c.phase(), Phase::Media);
+        c.apply(CallEvent::MediaReady(None));
+        assert_eq!(c.phase(), Phase::Waiting);
+
+        // The camera first, then the room.
+        let mut c = Call::new();
+        c.apply(CallEvent::Join { room: "r".into() });
+        c.apply(CallEvent::MediaReady(None));
+        assert_eq!(c.phase(), Phase::Joining);
+        c.apply(CallEvent::SignalingUp);
+        assert_eq!(c.joined(&[], false), JoinAction::Wait);
+        assert_eq!(c.phase(), Phase::Waiting);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! link detaches its handlers, drops its closures and closes the connection; [`live_links`]
 //! counts open links so tests can prove nothing leaks.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use duet_protocol::signaling::{IceCandidate, SdpType, SessionDescription};
@@ -98,6 +98,8 @@ pub struct PeerLink {
     closed: bool,
     /// An offer was made or accepted on this connection.
     used: Cell<bool>,
+    /// Senders declared before the camera was ready, waiting for their tracks.
+    waiting_senders: RefCell<Vec<(Kind, RtcRtpSender)>>,
     _on_candidate: Closure<dyn FnMut(RtcPeerConnectionIceEvent)>,
     _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
     _on_state: Closure<dyn FnMut()>,
@@ -179,6 +181,7 @@ impl PeerLink {
             remote,
             closed: false,
             used: Cell::new(false),
+            waiting_senders: RefCell::new(Vec::new()),
             _on_candidate: on_candidate,
             _on_track: on_track,
             _on_state: on_state,
@@ -223,6 +226,46 @@ impl PeerLink {
                 }
             }
         }
+    }
+
+    /// Declares an audio and a video sender before the camera is ready, so the first offer can
+    /// go out at once; [`PeerLink::attach_local`] gives them their tracks later (replaceTrack
+    /// needs no new negotiation). They name one stream, as `addTrack` would, for the other side's
+    /// `ontrack` (the original client shows `streams[0]`).
+    pub fn add_waiting_senders(&self) -> Result<(), PeerError> {
+        let stream = MediaStream::new().map_err(browser("MediaStream"))?;
+        let init = RtcRtpTransceiverInit::new();
+        init.set_direction(RtcRtpTransceiverDirection::Sendrecv);
+        init.set_streams(&js_sys::Array::of1(&stream));
+        let mut waiting = self.waiting_senders.borrow_mut();
+        for kind in [Kind::Audio, Kind::Video] {
+            let t = self
+                .pc
+                .add_transceiver_with_str_and_init(kind.as_str(), &init);
+            waiting.push((kind, t.sender()));
+        }
+        Ok(())
+    }
+
+    /// Gives this connection the local media that arrived after it was opened: the senders
+    /// declared by [`PeerLink::add_waiting_senders`] get their tracks, or, when nothing was
+    /// negotiated yet, the tracks are added as [`PeerLink::add_local`] does.
+    pub async fn attach_local(&self, media: &LocalMedia) -> Result<(), PeerError> {
+        let waiting = std::mem::take(&mut *self.waiting_senders.borrow_mut());
+        if waiting.is_empty() {
+            if !self.is_used() {
+                self.add_local(media);
+            }
+            return Ok(());
+        }
+        for (kind, sender) in waiting {
+            if let Some(track) = media.track(kind) {
+                JsFuture::from(sender.replace_track(Some(&track)))
+                    .await
+                    .map_err(browser("replaceTrack"))?;
+            }
+        }
+        Ok(())
     }
 
     /// Swaps the track a sender sends (new camera or microphone) without renegotiating.

@@ -17,7 +17,7 @@ mod timers;
 use std::time::Duration;
 
 use duet_protocol::ClientMessage;
-use duet_protocol::signaling::JoinRoom;
+use duet_protocol::signaling::{JoinRoom, ServerMessage, SessionDescription};
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use futures::{FutureExt, StreamExt};
 use gloo_timers::callback::Timeout;
@@ -52,6 +52,8 @@ enum Input {
     DevicesChanged,
     /// The device list read after joining (kept off the join's critical path).
     Devices(u64, Vec<Device>),
+    /// getUserMedia answered for the join of this generation.
+    Media(u64, Result<media::Acquired, media::MediaError>),
 }
 
 struct Session {
@@ -68,6 +70,10 @@ struct Session {
     /// current join), so those of one already replaced are ignored.
     signaling_gen: u64,
     watcher: Option<DeviceWatcher>,
+    /// The camera was asked for and has not answered yet.
+    media_pending: bool,
+    /// An offer that came while the camera was starting: answered once it is ready.
+    held_offer: Option<SessionDescription>,
     grace_timer: Option<Timeout>,
     restart_timer: Option<Timeout>,
     exit_timer: Option<Timeout>,
@@ -95,6 +101,8 @@ pub async fn run(
         signaling: None,
         signaling_gen: 0,
         watcher: None,
+        media_pending: false,
+        held_offer: None,
         grace_timer: None,
         restart_timer: None,
         exit_timer: None,
@@ -166,10 +174,11 @@ impl Session {
         }
     }
 
-    /// Joins a room. The signaling connection (a WebSocket and the Socket.IO handshake) and the
-    /// ICE configuration are fetched while the camera starts, not after it: `join_room` goes out
-    /// once both the media and the connection are ready (the loop handles the connection's
-    /// `Connected` only after this returns), and the device list is read off this path.
+    /// Joins a room without waiting for the camera. getUserMedia (a few hundred ms even with a
+    /// fake device), the signaling connection and the ICE configuration all start at once; the
+    /// room is joined as soon as the connection is up, and a first offer goes out with senders
+    /// that get their tracks when the camera is ready ([`PeerLink::add_waiting_senders`]). An
+    /// offer that arrives before the camera waits for it, so the answer carries our media.
     async fn join(&mut self, room: String, name: String) {
         self.release();
         if duet_protocol::signaling::validate_room(&room).is_err() {
@@ -182,38 +191,54 @@ impl Session {
         self.view.name_input.set(name.clone());
         set_url_query(&config::query_with(&current_query(), &room, Some(&name)));
         self.apply(CallEvent::Join { room: room.clone() });
+        self.view.mic_on.set(true);
+        self.view.cam_on.set(true);
 
         self.connect_signaling();
-        let load_ice = self.ice.is_none().then_some(self.settings.ice);
-        let ice = async move {
-            match load_ice {
-                Some(source) => Some(config::load_ice_servers(source).await),
-                None => None,
-            }
-        };
-        let (acquired, ice) = futures::join!(media::acquire(&self.media_request), ice);
-        if ice.is_some() {
-            self.ice = ice;
+        let generation = self.signaling_gen;
+        let tx = self.tx.clone();
+        let request = self.media_request.clone();
+        self.media_pending = true;
+        wasm_bindgen_futures::spawn_local(async move {
+            let acquired = media::acquire(&request).await;
+            let _ = tx.unbounded_send(Input::Media(generation, acquired));
+        });
+        if self.ice.is_none() {
+            self.ice = Some(config::load_ice_servers(self.settings.ice).await);
         }
+        if let Err(p) = self.fresh_link() {
+            self.release();
+            self.apply(CallEvent::Failed(p));
+        }
+    }
+
+    /// The camera and microphone answered (see [`Session::join`]).
+    async fn on_media(&mut self, acquired: Result<media::Acquired, media::MediaError>) {
+        self.media_pending = false;
         let acquired = match acquired {
             Ok(a) => a,
             Err(e) => {
-                self.close_signaling();
+                self.release();
                 self.apply(CallEvent::Failed(e.to_problem(secure_url())));
                 return;
             }
         };
         mark("duet:media-ready");
         let media = acquired.media;
+        media.set_enabled(Kind::Audio, self.view.mic_on.get_untracked());
+        media.set_enabled(Kind::Video, self.view.cam_on.get_untracked());
         self.view.has_mic.set(media.track(Kind::Audio).is_some());
         self.view.has_cam.set(media.track(Kind::Video).is_some());
-        self.view.mic_on.set(true);
-        self.view.cam_on.set(true);
         self.view
             .local_stream
             .set(Some(Clone::clone(media.stream())));
         self.view.camera_id.set(media.device_id(Kind::Video));
         self.view.mic_id.set(media.device_id(Kind::Audio));
+        if let Some(link) = &self.link
+            && let Err(e) = link.attach_local(&media).await
+        {
+            web_sys::console::warn_1(&format!("local media: {e}").into());
+        }
         self.media = Some(media);
         self.apply(CallEvent::MediaReady(acquired.notice));
 
@@ -226,10 +251,8 @@ impl Session {
         wasm_bindgen_futures::spawn_local(async move {
             let _ = tx.unbounded_send(Input::Devices(generation, media::devices().await));
         });
-
-        if let Err(p) = self.fresh_link() {
-            self.close_signaling();
-            self.apply(CallEvent::Failed(p));
+        if let Some(offer) = self.held_offer.take() {
+            self.on_message(ServerMessage::Offer(offer)).await;
         }
     }
 
@@ -289,6 +312,8 @@ impl Session {
         self.exit_timer = None;
         self.answer_timer = None;
         self.watcher = None;
+        self.media_pending = false;
+        self.held_offer = None;
         if let Some(mut l) = self.link.take() {
             l.close();
         }
@@ -316,7 +341,11 @@ impl Session {
             Input::Devices(generation, list) if generation == self.signaling_gen => {
                 self.view.devices.set(list)
             }
-            _ => {} // From a connection or link already replaced.
+            Input::Media(generation, acquired) if generation == self.signaling_gen => {
+                self.on_media(acquired).await
+            }
+            // From a connection, link or join already replaced (late media stops as it drops).
+            _ => {}
         }
     }
 

@@ -34,12 +34,23 @@ impl Session {
                             self.apply(CallEvent::Failed(p));
                             return;
                         }
+                        if self.media_pending
+                            && let Some(link) = &self.link
+                            && let Err(e) = link.add_waiting_senders()
+                        {
+                            web_sys::console::warn_1(&format!("offer: {e}").into());
+                        }
                         self.offer(false).await;
                     }
                 }
             }
             ServerMessage::Offer(offer) => {
                 if !self.phase().in_room() {
+                    return;
+                }
+                if self.media_pending {
+                    // Answer with our media, not without it (see Session::join).
+                    self.held_offer = Some(offer);
                     return;
                 }
                 self.apply(CallEvent::OfferReceived);
