@@ -71,9 +71,10 @@ pub struct Cluster {
     lease: Duration,
     /// Sockets that left while Redis was unreachable: removed from Redis once it is back.
     pending_leaves: Mutex<Vec<String>>,
-    registered: AtomicBool,
     redis_up: AtomicBool,
     workers: Arc<Workers>,
+    /// Set at shutdown: connection tasks stop after their current event.
+    stop: tokio::sync::watch::Sender<bool>,
 }
 
 /// Live connection tasks, so shutdown can wait for their leaves.
@@ -134,17 +135,29 @@ impl Cluster {
         .map_err(failed)?;
         let driver = ManagedDriver::connect(client).await.map_err(failed)?;
         let node = config.node.clone().unwrap_or_else(random_node_id);
+        let store = Store::new(conn, &node);
+        // The lease exists before the first member can join: a sweeping node must never see
+        // this node's members without it.
+        store
+            .refresh(config.lease.as_millis() as u64)
+            .await
+            .map_err(|e| match e {
+                StoreError::Redis(source) => failed(source),
+                other => failed(redis::RedisError::from(std::io::Error::other(
+                    other.to_string(),
+                ))),
+            })?;
         Ok(Arc::new(Self {
-            store: Store::new(conn, &node),
+            store,
             node,
             driver,
             local: Arc::new(RoomRegistry::new(usize::MAX)),
             capacity: config.capacity.max(1),
             lease: config.lease,
             pending_leaves: Mutex::new(Vec::new()),
-            registered: AtomicBool::new(false),
             redis_up: AtomicBool::new(true),
             workers: Arc::default(),
+            stop: tokio::sync::watch::Sender::new(false),
         }))
     }
 
@@ -235,7 +248,7 @@ impl Cluster {
         }
         let had = self.store.refresh(self.lease.as_millis() as u64).await;
         self.note(&had);
-        if !had? && self.registered.swap(true, Ordering::Relaxed) {
+        if !had? {
             self.reregister().await?;
         }
         let mut out = Vec::new();
@@ -293,6 +306,21 @@ impl Cluster {
     pub fn worker_started(&self) -> WorkerGuard {
         self.workers.count.fetch_add(1, Ordering::AcqRel);
         WorkerGuard(self.workers.clone())
+    }
+
+    /// Resolves once shutdown began ([`stop`](Self::stop)).
+    pub fn stopping(&self) -> impl Future<Output = ()> + Send + 'static {
+        let mut rx = self.stop.subscribe();
+        async move {
+            let _ = rx.wait_for(|stop| *stop).await;
+        }
+    }
+
+    /// Tells the connection tasks to end: at shutdown socketioxide closes the transports
+    /// without running the disconnect handlers, so the tasks would wait forever.
+    /// [`retire`](Self::retire) then removes the node's remaining members.
+    pub fn stop(&self) {
+        self.stop.send_replace(true);
     }
 
     /// Resolves when no connection task runs.

@@ -82,8 +82,18 @@ pub(super) fn spawn_worker<A: Adapter>(
         return;
     };
     let guard = cluster.worker_started();
+    let stopping = cluster.stopping();
     tokio::spawn(async move {
-        while let Some(job) = rx.recv().await {
+        tokio::pin!(stopping);
+        loop {
+            let job = tokio::select! {
+                biased;
+                job = rx.recv() => job,
+                () = &mut stopping => None,
+            };
+            let Some(job) = job else {
+                break;
+            };
             match job {
                 Job::Event(name, data) => {
                     sig.shared_event(&cluster, &root, &socket, &conn, &name, data)
@@ -289,9 +299,9 @@ pub fn spawn_lease<A: Adapter>(
     LeaseTask { handle, root }
 }
 
-/// A node's part of shutdown, after its sockets were closed: waits for their connection tasks
-/// to record the leaves, then removes whatever is left of this node and its lease, so the
-/// others do not wait for the lease to expire.
+/// A node's part of shutdown, after its sockets were closed: stops their connection tasks
+/// (each after its current event), then removes this node's remaining members and its lease
+/// and tells their peers on other nodes, so those do not wait for the lease to expire.
 pub async fn retire<A: Adapter>(
     sig: &Signaling,
     cluster: &Cluster,
@@ -302,6 +312,7 @@ pub async fn retire<A: Adapter>(
         handle: lease,
         root,
     } = lease;
+    cluster.stop();
     if tokio::time::timeout(grace, cluster.workers_idle())
         .await
         .is_err()
