@@ -7,15 +7,17 @@
 //! [`serve`] runs it on a listener you bind, so tests use an ephemeral port in-process; the
 //! `duet-server` binary adds flags, logging and signal handling around it.
 //!
-//! Modules: [`config`] (flags), [`rooms`] (membership, the only shared state), [`cluster`]
+//! Modules: [`config`] (flags), [`addresses`] (where to reach it), [`rooms`] (membership, the only shared state), [`cluster`]
 //! (several nodes over Redis), [`signaling`]
 //! (event handlers), [`limits`] (rate and connection limits), [`origin`] (socket Origin policy),
 //! [`static_files`] (the frontend and security headers), [`client_config`] (`/config.json`),
 //! [`tls`] (HTTPS), [`metrics`] (Prometheus text).
 
+pub mod addresses;
 pub mod client_config;
 pub mod cluster;
 pub mod config;
+mod endpoints;
 pub mod limits;
 pub mod metrics;
 pub mod origin;
@@ -24,7 +26,7 @@ pub mod signaling;
 pub mod static_files;
 pub mod tls;
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,12 +41,13 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tower_http::compression::CompressionLayer;
 
+pub use addresses::{local_addresses, urls_to_open};
 pub use config::Config;
 
 use client_config::ClientConfig;
 use cluster::{Cluster, ClusterAdapter, ClusterConfig};
 use limits::ConnectionGate;
-use metrics::{Gauges, Metrics};
+use metrics::Metrics;
 use origin::OriginPolicy;
 use rooms::RoomRegistry;
 use signaling::Signaling;
@@ -287,9 +290,9 @@ async fn app(config: &Config, signaling: Arc<Signaling>) -> Result<(Router, IoHa
         .layer(CompressionLayer::new())
         .with_state(site);
     let router = Router::new()
-        .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .route("/config.json", get(config_json))
+        .route("/healthz", get(endpoints::healthz))
+        .route("/metrics", get(endpoints::metrics))
+        .route("/config.json", get(endpoints::config_json))
         .fallback_service(static_site)
         .layer(socket_layer)
         .layer(map_request(detach_request_head))
@@ -326,51 +329,6 @@ async fn detach_request_head(mut req: Request) -> Request {
     }
     *req.headers_mut() = headers;
     req
-}
-
-/// `ok`, or 503 when this node's Redis is configured and unreachable (a load balancer should
-/// then send new calls elsewhere).
-async fn healthz(State(state): State<AppState>) -> Response {
-    match &state.signaling.cluster {
-        None => "ok\n".into_response(),
-        Some(cluster) => match cluster.ping().await {
-            Ok(()) => "ok\nredis: ok\n".into_response(),
-            Err(e) => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!("unavailable\nredis: {e}\n"),
-            )
-                .into_response(),
-        },
-    }
-}
-
-async fn metrics(State(state): State<AppState>) -> Response {
-    let sig = &state.signaling;
-    let body = sig.metrics.render(Gauges {
-        connections: sig.gate.live(),
-        rooms: sig.rooms.room_count(),
-        members: sig.rooms.member_count(),
-        node: sig.cluster.as_ref().map(|c| metrics::NodeGauges {
-            id: c.node_id(),
-            redis_up: c.redis_up(),
-        }),
-    });
-    (
-        [(
-            header::CONTENT_TYPE,
-            "text/plain; version=0.0.4; charset=utf-8",
-        )],
-        body,
-    )
-        .into_response()
-}
-
-async fn config_json(State(state): State<AppState>) -> Response {
-    (
-        [(header::CACHE_CONTROL, "no-store")],
-        axum::Json(state.client_config.as_ref().clone()),
-    )
-        .into_response()
 }
 
 /// Guards the Socket.IO endpoint: refuses foreign origins, and new sessions when the
@@ -420,37 +378,4 @@ async fn socket_gate(State(state): State<AppState>, req: Request, next: Next) ->
         h.append(header::VARY, http::HeaderValue::from_static("origin"));
     }
     res
-}
-
-/// The addresses a listener on `ip` can be reached at: every interface address when `ip` is
-/// unspecified (0.0.0.0 or ::), else just `ip`.
-pub fn local_addresses(ip: IpAddr) -> Vec<IpAddr> {
-    if !ip.is_unspecified() {
-        return vec![ip];
-    }
-    let mut out: Vec<IpAddr> = if_addrs::get_if_addrs()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|i| i.ip())
-        .filter(|a| ip.is_ipv6() || a.is_ipv4())
-        // fe80:: addresses need a zone id in URLs; browsers reject them.
-        .filter(|a| !matches!(a, IpAddr::V6(v6) if v6.segments()[0] & 0xffc0 == 0xfe80))
-        .collect();
-    out.sort_by_key(|a| (!a.is_loopback(), a.is_ipv6(), *a));
-    out.dedup();
-    out
-}
-
-/// The URLs to open in a browser for a server listening on `addr`.
-pub fn urls_to_open(addr: SocketAddr, https: bool) -> Vec<String> {
-    let scheme = if https { "https" } else { "http" };
-    let port = addr.port();
-    let mut urls = Vec::new();
-    if addr.ip().is_loopback() || addr.ip().is_unspecified() {
-        urls.push(format!("{scheme}://localhost:{port}/"));
-    }
-    for ip in local_addresses(addr.ip()) {
-        urls.push(format!("{scheme}://{}/", SocketAddr::new(ip, port)));
-    }
-    urls
 }

@@ -1,0 +1,54 @@
+//! The small HTTP endpoints beside Socket.IO and the site: `/healthz`, `/metrics`,
+//! `/config.json`.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use http::{StatusCode, header};
+
+use crate::AppState;
+use crate::metrics::{Gauges, NodeGauges};
+
+/// `ok`, or 503 when this node's Redis is configured and unreachable (a load balancer should
+/// then send new calls elsewhere).
+pub(crate) async fn healthz(State(state): State<AppState>) -> Response {
+    match &state.signaling.cluster {
+        None => "ok\n".into_response(),
+        Some(cluster) => match cluster.ping().await {
+            Ok(()) => "ok\nredis: ok\n".into_response(),
+            Err(e) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("unavailable\nredis: {e}\n"),
+            )
+                .into_response(),
+        },
+    }
+}
+
+pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
+    let sig = &state.signaling;
+    let body = sig.metrics.render(Gauges {
+        connections: sig.gate.live(),
+        rooms: sig.rooms.room_count(),
+        members: sig.rooms.member_count(),
+        node: sig.cluster.as_ref().map(|c| NodeGauges {
+            id: c.node_id(),
+            redis_up: c.redis_up(),
+        }),
+    });
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        body,
+    )
+        .into_response()
+}
+
+pub(crate) async fn config_json(State(state): State<AppState>) -> Response {
+    (
+        [(header::CACHE_CONTROL, "no-store")],
+        axum::Json(state.client_config.as_ref().clone()),
+    )
+        .into_response()
+}
