@@ -34,6 +34,7 @@ pub fn start() {
     let settings = config::Settings::from_query(&query, &origin);
     if !matches!(&settings, Ok(s) if s.room.is_some()) {
         media::discard_early_media();
+        signaling::discard_early_socket();
     }
     match settings {
         Ok(settings) => leptos::mount::mount_to_body(move || {

@@ -247,9 +247,72 @@ fn translate(ev: ClientEvent) -> Option<SignalingEvent> {
     })
 }
 
+/// A WebSocket frame's data as a [`Frame`] (text, or binary as an ArrayBuffer).
+fn frame_of(data: JsValue) -> Option<Frame> {
+    if let Some(text) = data.as_string() {
+        Some(Frame::Text(text))
+    } else {
+        let buf = data.dyn_into::<js_sys::ArrayBuffer>().ok()?;
+        Some(Frame::Binary(js_sys::Uint8Array::new(&buf).to_vec()))
+    }
+}
+
+const EARLY_SOCKET: &str = "duetEarlySocket";
+
+/// The connection index.html opened to the page's own server before the app loaded
+/// (`window.duetEarlySocket = {url, ws, frames}`), with the frames that arrived meanwhile;
+/// taken once, and only for `url` and while it is not closing.
+fn take_early_socket(url: &str) -> Option<(WebSocket, Vec<Frame>)> {
+    let window: JsValue = web_sys::window()?.into();
+    let key = JsValue::from_str(EARLY_SOCKET);
+    let early = js_sys::Reflect::get(&window, &key).ok()?;
+    if early.is_undefined() {
+        return None;
+    }
+    let _ = js_sys::Reflect::delete_property(window.unchecked_ref::<js_sys::Object>(), &key);
+    let get = |k: &str| js_sys::Reflect::get(&early, &JsValue::from_str(k)).ok();
+    let ws: WebSocket = get("ws")?.dyn_into().ok()?;
+    let usable = get("url").and_then(|u| u.as_string()).as_deref() == Some(url)
+        && matches!(ws.ready_state(), WebSocket::CONNECTING | WebSocket::OPEN);
+    if !usable {
+        let _ = ws.close();
+        return None;
+    }
+    let frames: js_sys::Array = get("frames")?.dyn_into().ok()?;
+    Some((ws, frames.iter().filter_map(frame_of).collect()))
+}
+
+/// Closes the connection index.html opened when the app will not join at once.
+pub fn discard_early_socket() {
+    let _ = take_early_socket("");
+}
+
 fn open_socket(url: &str, weak: Weak<RefCell<Inner>>) -> Result<Socket, JsValue> {
-    let ws = WebSocket::new(url)?;
+    let (ws, early_frames) = match take_early_socket(url) {
+        Some(early) => early,
+        None => (WebSocket::new(url)?, Vec::new()),
+    };
     ws.set_binary_type(BinaryType::Arraybuffer);
+    if !early_frames.is_empty() {
+        // Fed once this call (inside `drive`) has returned, and only while this socket is
+        // still the client's; before any frame that arrives later (that is a new task).
+        let w = weak.clone();
+        let this = ws.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let Some(inner) = w.upgrade() else { return };
+            let current = inner
+                .borrow()
+                .socket
+                .as_ref()
+                .is_some_and(|s| JsValue::from(&s.ws) == JsValue::from(&this));
+            if current {
+                for frame in &early_frames {
+                    inner.borrow_mut().client.handle_frame(frame, now());
+                }
+                drive(&inner);
+            }
+        });
+    }
 
     let w = weak.clone();
     let on_open = Closure::<dyn FnMut()>::new(move || {
@@ -260,12 +323,7 @@ fn open_socket(url: &str, weak: Weak<RefCell<Inner>>) -> Result<Socket, JsValue>
     });
     let w = weak.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-        let data = ev.data();
-        let frame = if let Some(text) = data.as_string() {
-            Frame::Text(text)
-        } else if let Ok(buf) = data.dyn_into::<js_sys::ArrayBuffer>() {
-            Frame::Binary(js_sys::Uint8Array::new(&buf).to_vec())
-        } else {
+        let Some(frame) = frame_of(ev.data()) else {
             return;
         };
         if let Some(inner) = w.upgrade() {
