@@ -30,6 +30,11 @@ pub enum ConnError {
     Connect(String),
 }
 
+/// The connection has ended; nothing more can be emitted.
+#[derive(Debug, thiserror::Error)]
+#[error("connection ended")]
+pub struct Ended;
+
 /// What the connection reports to its owner.
 #[derive(Debug)]
 pub enum Incoming {
@@ -39,12 +44,38 @@ pub enum Incoming {
     Closed(String),
 }
 
+/// Runs inside a connection's own task (the timed relay phase): a relay then costs no task
+/// wake-up or channel hop in the generator, which also queued behind other clients' tasks
+/// and would have read as server latency.
+pub trait Driver: Send {
+    /// When [`tick`](Self::tick) is due next; `None` when it never is.
+    fn next_tick(&self) -> Option<tokio::time::Instant>;
+    /// The tick: a message to emit, if any.
+    fn tick(&mut self) -> Option<ClientMessage>;
+    /// A message from the server.
+    fn message(&mut self, message: ServerMessage);
+    /// The connection ended while driven.
+    fn closed(&mut self);
+    /// Done: the connection drops the driver and forwards messages again.
+    fn finished(&self) -> bool;
+}
+
 /// A connected client: send messages in, read events out.
 pub struct Conn {
     /// Messages to emit.
     pub tx: mpsc::UnboundedSender<ClientMessage>,
     /// Events received.
     pub rx: mpsc::UnboundedReceiver<Incoming>,
+    /// A driver to run the connection until it is finished; meanwhile messages go to it, not
+    /// to `rx`.
+    pub drive: mpsc::UnboundedSender<Box<dyn Driver>>,
+}
+
+impl Conn {
+    /// Emits `message`; fails once the connection has ended.
+    pub fn emit(&self, message: ClientMessage) -> Result<(), Ended> {
+        self.tx.send(message).map_err(|_| Ended)
+    }
 }
 
 /// Connects to `server` (host:port) from `source` (a loopback address, so that many generators
@@ -111,12 +142,22 @@ pub async fn connect(
     .map_err(|_| ConnError::Connect("timed out".into()))??;
 
     let (tx, mut app_rx) = mpsc::unbounded_channel::<ClientMessage>();
+    let (drive, mut drive_rx) = mpsc::unbounded_channel::<Box<dyn Driver>>();
     let (app_tx, rx) = mpsc::unbounded_channel::<Incoming>();
     tokio::spawn(async move {
+        let mut driver: Option<Box<dyn Driver>> = None;
+        // Two timers made once and reset as needed: the client's heartbeat and the driver's.
+        let far = || tokio::time::Instant::now() + Duration::from_secs(86_400);
+        let heartbeat = tokio::time::sleep(Duration::ZERO);
+        let tick = tokio::time::sleep(Duration::ZERO);
+        tokio::pin!(heartbeat, tick);
         let reason = loop {
             let deadline = client
                 .poll_timeout()
                 .map(|t| tokio::time::Instant::from_std(epoch + t));
+            heartbeat.as_mut().reset(deadline.unwrap_or_else(far));
+            let next_tick = driver.as_ref().and_then(|d| d.next_tick());
+            tick.as_mut().reset(next_tick.unwrap_or_else(far));
             tokio::select! {
                 msg = ws.next() => match msg {
                     Some(Ok(Message::Text(t))) => client.handle_frame(&Frame::Text(t.to_string()), now()),
@@ -129,8 +170,12 @@ pub async fn connect(
                     Some(m) => { let _ = client.emit_message(&m); }
                     None => break "dropped".to_owned(),
                 },
-                _ = async { match deadline { Some(d) => tokio::time::sleep_until(d).await, None => std::future::pending().await } } => {
-                    client.handle_timeout(now());
+                Some(d) = drive_rx.recv() => driver = Some(d),
+                _ = &mut heartbeat, if deadline.is_some() => client.handle_timeout(now()),
+                _ = &mut tick, if next_tick.is_some() => {
+                    if let Some(m) = driver.as_mut().and_then(|d| d.tick()) {
+                        let _ = client.emit_message(&m);
+                    }
                 }
             }
             let mut closed = None;
@@ -149,7 +194,12 @@ pub async fn connect(
                 match ev {
                     ClientEvent::Event { name, args, .. } => {
                         if let Ok(m) = ServerMessage::from_event(&name, &args) {
-                            let _ = app_tx.send(Incoming::Message(m));
+                            match driver.as_mut() {
+                                Some(d) => d.message(m),
+                                None => {
+                                    let _ = app_tx.send(Incoming::Message(m));
+                                }
+                            }
                         }
                     }
                     ClientEvent::Disconnected(r) => closed = Some(format!("{r:?}")),
@@ -159,11 +209,17 @@ pub async fn connect(
             if let Some(reason) = closed {
                 break reason;
             }
+            if driver.as_ref().is_some_and(|d| d.finished()) {
+                driver = None;
+            }
         };
+        if let Some(mut d) = driver.take() {
+            d.closed();
+        }
         let _ = ws.close(None).await;
         let _ = app_tx.send(Incoming::Closed(reason));
     });
-    Ok(Conn { tx, rx })
+    Ok(Conn { tx, rx, drive })
 }
 
 fn to_message(frame: Frame) -> Message {

@@ -14,9 +14,8 @@ use duet_protocol::signaling::{ClientMessage, IceCandidate, JoinRoom, SdpType, S
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::Serializer as _;
 use serde::{Deserialize, Serialize};
-use tokio::sync::Barrier;
 
-use crate::conn::{self, Conn, Incoming};
+use crate::conn::{self, Conn, Driver, Incoming};
 use crate::payloads;
 
 /// What one generator process does.
@@ -247,9 +246,9 @@ async fn pair_setup(
             email: email.to_owned(),
         })
     };
-    a.tx.send(join("a@bench")).map_err(|e| e.to_string())?;
+    a.emit(join("a@bench")).map_err(|e| e.to_string())?;
     next_message(&mut a, |m| matches!(m, ServerMessage::AllUsers(_))).await?;
-    b.tx.send(join("b@bench")).map_err(|e| e.to_string())?;
+    b.emit(join("b@bench")).map_err(|e| e.to_string())?;
     next_message(
         &mut b,
         |m| matches!(m, ServerMessage::AllUsers(u) if !u.is_empty()),
@@ -258,7 +257,7 @@ async fn pair_setup(
     let mut offer = payloads::chrome_like_offer();
     offer.sdp.push_str(&format!("a=x-bench-room:{room_id}\r\n"));
     let marker = format!("a=x-bench-room:{room_id}\r\n");
-    b.tx.send(ClientMessage::Offer(offer))
+    b.emit(ClientMessage::Offer(offer))
         .map_err(|e| e.to_string())?;
     next_message(
         &mut a,
@@ -269,7 +268,7 @@ async fn pair_setup(
         kind: SdpType::Answer,
         sdp: format!("v=0\r\n{marker}"),
     };
-    a.tx.send(ClientMessage::Answer(answer))
+    a.emit(ClientMessage::Answer(answer))
         .map_err(|e| e.to_string())?;
     next_message(
         &mut b,
@@ -280,8 +279,7 @@ async fn pair_setup(
         for n in 0..candidates {
             let mut c = payloads::host_candidate(n as u32);
             c.candidate = tag(room_id, 9, n as u64, 0);
-            side.tx
-                .send(ClientMessage::Candidate(c))
+            side.emit(ClientMessage::Candidate(c))
                 .map_err(|e| e.to_string())?;
         }
     }
@@ -293,8 +291,102 @@ async fn pair_setup(
     Ok((a, b))
 }
 
+/// One client's part of the steady phase, run inside its connection's task.
+struct RelayDriver {
+    room: u64,
+    side: u8,
+    seq: u64,
+    /// When the next relay is due; `None` without a rate.
+    next_send: Option<tokio::time::Instant>,
+    period: Duration,
+    stop_sending: tokio::time::Instant,
+    drain_deadline: tokio::time::Instant,
+    epoch: Instant,
+    t0_ns: u64,
+    counters: Arc<Counters>,
+    hist: Arc<Mutex<Histogram<u64>>>,
+    done: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl RelayDriver {
+    fn all_received(&self) -> bool {
+        self.counters.received.load(Ordering::Relaxed) >= self.counters.sent.load(Ordering::Relaxed)
+    }
+}
+
+impl Driver for RelayDriver {
+    fn next_tick(&self) -> Option<tokio::time::Instant> {
+        match self.next_send {
+            Some(t) if t < self.stop_sending => Some(t),
+            // After the last send, look at the totals every 20 ms to stop early.
+            _ => Some(
+                (tokio::time::Instant::now() + Duration::from_millis(20)).min(self.drain_deadline),
+            ),
+        }
+    }
+
+    fn tick(&mut self) -> Option<ClientMessage> {
+        let now = tokio::time::Instant::now();
+        let due = self
+            .next_send
+            .filter(|&t| t <= now && now < self.stop_sending)?;
+        // Skip missed ticks rather than bursting to catch up (as MissedTickBehavior::Skip).
+        let behind = (now - due).as_nanos() / self.period.as_nanos().max(1);
+        self.next_send = Some(due + self.period * (behind as u32 + 1));
+        let c = IceCandidate {
+            candidate: tag(self.room, self.side, self.seq, now_ns(self.epoch)),
+            sdp_mid: Some("0".into()),
+            sdp_m_line_index: Some(0),
+            username_fragment: None,
+        };
+        self.seq += 1;
+        self.counters.sent.fetch_add(1, Ordering::Relaxed);
+        Some(ClientMessage::Candidate(c))
+    }
+
+    fn message(&mut self, message: ServerMessage) {
+        let ServerMessage::Candidate(c) = message else {
+            return;
+        };
+        let Some((r, s, t_ns)) = parse_tag(&c) else {
+            return;
+        };
+        if r != self.room {
+            self.counters.cross.fetch_add(1, Ordering::Relaxed);
+        } else if s != self.side && s != 9 {
+            self.counters.received.fetch_add(1, Ordering::Relaxed);
+            let us = now_ns(self.epoch).saturating_sub(t_ns) / 1000;
+            if us >= SLOW.as_micros() as u64 {
+                let w = t_ns.saturating_sub(self.t0_ns) / TIMELINE_WINDOW.as_nanos() as u64;
+                if let Some(c) = self.counters.slow.get(w as usize) {
+                    c.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            let _ = lock(&self.hist).record(us.max(1));
+        }
+    }
+
+    fn closed(&mut self) {
+        self.counters.closed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn finished(&self) -> bool {
+        let now = tokio::time::Instant::now();
+        now >= self.drain_deadline || (now >= self.stop_sending && self.all_received())
+    }
+}
+
+impl Drop for RelayDriver {
+    fn drop(&mut self) {
+        if let Some(done) = self.done.take() {
+            let _ = done.send(());
+        }
+    }
+}
+
 /// The steady phase: every client relays at `rate / clients` per second for `duration`, then
-/// waits (bounded) for the last relays to arrive.
+/// waits (bounded) for the last relays to arrive. Each client's relaying runs inside its
+/// connection's task ([`RelayDriver`]).
 pub async fn relay(plan: &Plan, pairs: Vec<(u64, Conn, Conn)>, report: &mut Report) {
     let epoch = Instant::now();
     let counters = Arc::new(Counters {
@@ -315,102 +407,48 @@ pub async fn relay(plan: &Plan, pairs: Vec<(u64, Conn, Conn)>, report: &mut Repo
     let start = tokio::time::Instant::now() + Duration::from_millis(200);
     let t0_ns = now_ns(epoch) + 200_000_000;
     let stop_sending = start + plan.duration;
-    let barrier = Arc::new(Barrier::new(clients + 1));
     // A few shared histograms, not one per client: each is 140 KB (1 µs..60 s at 3 digits),
     // and 5,000 of them per process made the kernel fault in 700 MB while relays were being
     // timed (a 200 ms stall that read as a server latency tail).
-    let hists: Arc<Vec<Mutex<Histogram<u64>>>> = Arc::new(
-        (0..HIST_SHARDS)
-            .map(|_| Mutex::new(new_histogram()))
-            .collect(),
-    );
-    let mut k = 0u64;
+    let hists: Vec<Arc<Mutex<Histogram<u64>>>> = (0..HIST_SHARDS)
+        .map(|_| Arc::new(Mutex::new(new_histogram())))
+        .collect();
+    let mut done = Vec::with_capacity(clients);
+    let mut conns = Vec::with_capacity(clients);
+    let mut k = 0usize;
     for (room, a, b) in pairs {
         for (side, conn) in [(0u8, a), (1u8, b)] {
-            let counters = counters.clone();
-            let barrier = barrier.clone();
-            let hists = hists.clone();
             // Spread the clients' send times over one period.
-            let offset = if period == Duration::MAX {
-                Duration::ZERO
-            } else {
-                period.mul_f64((k as f64 * 0.618_033_988_7).fract())
+            let next_send = (period != Duration::MAX)
+                .then(|| start + period.mul_f64((k as f64 * 0.618_033_988_7).fract()));
+            let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+            let driver = RelayDriver {
+                room,
+                side,
+                seq: 0,
+                next_send,
+                period,
+                stop_sending,
+                drain_deadline: stop_sending + Duration::from_secs(5),
+                epoch,
+                t0_ns,
+                counters: counters.clone(),
+                hist: hists[k % HIST_SHARDS].clone(),
+                done: Some(done_tx),
             };
             k += 1;
-            tokio::spawn(async move {
-                let Conn { tx, mut rx } = conn;
-                let mut seq = 0u64;
-                let mut ticker = (period != Duration::MAX).then(|| {
-                    let mut t = tokio::time::interval_at(start + offset, period);
-                    t.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-                    t
-                });
-                // Timers made once, not on every pass of the loop (the timer wheel was a visible
-                // share of the generator's CPU).
-                let drain = tokio::time::sleep_until(stop_sending + Duration::from_secs(5));
-                let stop = tokio::time::sleep_until(stop_sending);
-                tokio::pin!(drain, stop);
-                loop {
-                    let sending = tokio::time::Instant::now() < stop_sending;
-                    tokio::select! {
-                        _ = async { match ticker.as_mut() { Some(t) if sending => { t.tick().await; } _ => std::future::pending().await } } => {
-                            if tokio::time::Instant::now() >= stop_sending { continue; }
-                            let c = IceCandidate {
-                                candidate: tag(room, side, seq, now_ns(epoch)),
-                                sdp_mid: Some("0".into()),
-                                sdp_m_line_index: Some(0),
-                                username_fragment: None,
-                            };
-                            seq += 1;
-                            if tx.send(ClientMessage::Candidate(c)).is_ok() {
-                                counters.sent.fetch_add(1, Ordering::Relaxed);
-                            }
-                        }
-                        msg = rx.recv() => match msg {
-                            Some(Incoming::Message(ServerMessage::Candidate(c))) => {
-                                if let Some((r, s, t_ns)) = parse_tag(&c) {
-                                    if r != room {
-                                        counters.cross.fetch_add(1, Ordering::Relaxed);
-                                    } else if s != side && s != 9 {
-                                        counters.received.fetch_add(1, Ordering::Relaxed);
-                                        let us = now_ns(epoch).saturating_sub(t_ns) / 1000;
-                                        if us >= SLOW.as_micros() as u64 {
-                                            let w = t_ns.saturating_sub(t0_ns) / TIMELINE_WINDOW.as_nanos() as u64;
-                                            if let Some(c) = counters.slow.get(w as usize) {
-                                                c.fetch_add(1, Ordering::Relaxed);
-                                            }
-                                        }
-                                        let shard = &hists[k as usize % HIST_SHARDS];
-                                        let _ = lock(shard).record(us.max(1));
-                                    }
-                                }
-                            }
-                            Some(Incoming::Message(_)) => {}
-                            Some(Incoming::Closed(_)) | None => {
-                                counters.closed.fetch_add(1, Ordering::Relaxed);
-                                break;
-                            }
-                        },
-                        _ = &mut drain => break,
-                        _ = &mut stop, if sending => {}
-                        // After the last send, look at the totals every 20 ms to stop early.
-                        _ = tokio::time::sleep(Duration::from_millis(20)), if !sending => {}
-                    }
-                    if !sending
-                        && counters.received.load(Ordering::Relaxed)
-                            >= counters.sent.load(Ordering::Relaxed)
-                    {
-                        break;
-                    }
-                }
-                barrier.wait().await;
-                drop(tx);
-            });
+            // A connection already gone drops the driver at once, which counts as done.
+            let _ = conn.drive.send(Box::new(driver));
+            done.push(done_rx);
+            conns.push(conn);
         }
     }
-    barrier.wait().await;
+    for d in done {
+        let _ = d.await;
+    }
+    drop(conns);
     let mut total = new_histogram();
-    for h in hists.iter() {
+    for h in &hists {
         let _ = total.add(&*lock(h));
     }
     report.sent += counters.sent.load(Ordering::Relaxed);
