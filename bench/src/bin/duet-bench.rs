@@ -325,7 +325,7 @@ fn load_section(
     // The targets of issue 6, with this run's figures.
     let _ = writeln!(
         md,
-        "### Targets\n\n| target | duet-server | room-scoped Node | ratio | met |\n|---|---|---|---|---|"
+        "### Targets\n\nWhere the bytes per connection and the latency tail come from, and what would close the gaps: [PROFILE.md](PROFILE.md).\n\n| target | duet-server | room-scoped Node | ratio | met |\n|---|---|---|---|---|"
     );
     if let (Some((n, duet)), node) = (
         idle_per_conn(conn, Target::Duet),
