@@ -57,6 +57,11 @@ impl StepResult {
         self.rss_idle.saturating_sub(self.rss_base) as f64 / self.report.connected.max(1) as f64
     }
 
+    /// Bytes per connection at the end of the relay phase.
+    pub fn active_bytes_per_conn(&self) -> f64 {
+        self.rss_active.saturating_sub(self.rss_base) as f64 / self.report.connected.max(1) as f64
+    }
+
     /// Relays lost.
     pub fn lost(&self) -> u64 {
         self.report.sent.saturating_sub(self.report.received)
@@ -71,13 +76,23 @@ impl StepResult {
         h.value_at_quantile(q) as f64 / 1000.0
     }
 
-    /// Whether the step met the bar: everything connected and set up, nothing lost, p99 < 10 ms.
+    /// Whether the step met the bar: everything connected and set up, the asked rate sent,
+    /// nothing lost, nothing crossed rooms, p99 < 10 ms.
     pub fn sustained(&self) -> bool {
         self.report.connect_failures == 0
             && self.report.setup_failures == 0
             && self.lost() == 0
             && self.report.cross_room == 0
             && self.latency_ms(0.99) < 10.0
+            && self.rate_kept()
+    }
+
+    /// Whether the generators sent the asked rate: 97% of rate × seconds, less 5 (the send
+    /// times are spread over one period, so a short light step's count is close to but not
+    /// exactly that). A generator or server that falls behind skips sends rather than
+    /// bursting to catch up.
+    pub fn rate_kept(&self) -> bool {
+        self.report.sent as f64 >= 0.97 * self.rate * self.report.seconds - 5.0
     }
 }
 

@@ -245,7 +245,7 @@ fn header(md: &mut String, args: &Args) {
     );
     let _ = writeln!(
         md,
-        "- Relays last {} s per step; a step is *sustained* when every client connected, nothing was lost, no relay crossed rooms and p99 < 10 ms.\n",
+        "- Relays last {} s per step; a step is *sustained* when every client connected, the generators sent the asked rate (≥ 97%), nothing was lost, no relay crossed rooms and p99 < 10 ms.\n",
         args.seconds
     );
 }
@@ -267,11 +267,12 @@ fn row(md: &mut String, s: &Option<StepResult>, lead: Option<String>) {
     };
     let _ = writeln!(
         md,
-        "|{lead} {} | {} / {} | {:.1} KB | {:.0} | {} / {} | {} | {} / {} / {} | {:.0}% | {:.0}% ({}) | {:.0}% | {} |",
+        "|{lead} {} | {} / {} | {:.1} / {:.1} KB | {:.0} | {} / {} | {} | {} / {} / {} | {:.0}% | {:.0}% ({}) | {:.0}% | {} |",
         s.target.label(),
         s.report.connected,
         s.clients,
         s.idle_bytes_per_conn() / 1024.0,
+        s.active_bytes_per_conn() / 1024.0,
         s.report.received as f64 / s.report.seconds.max(0.001),
         s.lost(),
         s.report.sent,
@@ -287,7 +288,7 @@ fn row(md: &mut String, s: &Option<StepResult>, lead: Option<String>) {
     );
 }
 
-const COLUMNS: &str = "server | connected / asked | idle RSS per conn | relays/s received | lost / sent | cross-room | latency ms p50 / p99 / p99.9 | server CPU | generator CPU (processes) | other CPU | sustained |";
+const COLUMNS: &str = "server | connected / asked | RSS per conn idle / active | relays/s received | lost / sent | cross-room | latency ms p50 / p99 / p99.9 | server CPU | generator CPU (processes) | other CPU | sustained |";
 
 /// The largest sustained rate of `target` in `steps`, if any step was sustained.
 fn best_rate(steps: &[Option<StepResult>], target: Target) -> Option<f64> {
