@@ -404,3 +404,108 @@ async fn receive_only_user_still_sees_and_hears_the_other() {
     })
     .await;
 }
+
+/// Sets up what index.html does before the app loads: a connection to the page's own server,
+/// announced as `window.duetEarlySocket = {url, ws, frames}` with the frames it received.
+/// `url` is the address it claims to be for. Returns the socket, its frames and their handler.
+fn early_socket(
+    url: &str,
+) -> (
+    web_sys::WebSocket,
+    js_sys::Array,
+    wasm_bindgen::closure::Closure<dyn FnMut(web_sys::MessageEvent)>,
+) {
+    let real = duet_protocol::endpoint::websocket_url(server()).unwrap();
+    let ws = web_sys::WebSocket::new(&real).unwrap();
+    ws.set_binary_type(web_sys::BinaryType::Arraybuffer);
+    let frames = js_sys::Array::new();
+    let f = frames.clone();
+    let on_message = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+        move |e: web_sys::MessageEvent| {
+            f.push(&e.data());
+        },
+    );
+    ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    let early = js_sys::Object::new();
+    for (k, v) in [
+        ("url", wasm_bindgen::JsValue::from_str(url)),
+        ("ws", ws.clone().into()),
+        ("frames", frames.clone().into()),
+    ] {
+        js_sys::Reflect::set(&early, &k.into(), &v).unwrap();
+    }
+    js_sys::Reflect::set(
+        &web_sys::window().unwrap(),
+        &"duetEarlySocket".into(),
+        &early,
+    )
+    .unwrap();
+    (ws, frames, on_message)
+}
+
+fn early_socket_announced() -> bool {
+    !js_sys::Reflect::get(&web_sys::window().unwrap(), &"duetEarlySocket".into())
+        .unwrap()
+        .is_undefined()
+}
+
+#[wasm_bindgen_test]
+async fn takes_over_the_connection_index_html_opened() {
+    let url = duet_protocol::endpoint::websocket_url(server()).unwrap();
+    let (ws, frames, _on_message) = early_socket(&url);
+    // The server's handshake arrives before the app takes the socket over.
+    wait_for("the handshake buffered", LONG, || frames.length() >= 1).await;
+    let (tx, mut rx) = mpsc::unbounded();
+    let c = SignalingClient::connect(&url, move |ev| {
+        let _ = tx.unbounded_send(ev);
+    });
+    next_matching(&mut rx, LONG, "connect", |e| {
+        (e == SignalingEvent::Connected).then_some(())
+    })
+    .await;
+    assert!(!early_socket_announced(), "taken once");
+    let room = unique("early");
+    join(&c, &room, "ann");
+    assert_eq!(
+        message(&mut rx, "all_users").await,
+        ServerMessage::AllUsers(vec![])
+    );
+    // It is the client's socket: a simulated network drop closes that very socket.
+    assert_eq!(ws.ready_state(), web_sys::WebSocket::OPEN);
+    assert!(signaling::simulate_transport_loss(&url) >= 1);
+    wait_for("the taken-over socket closed", LONG, || {
+        ws.ready_state() == web_sys::WebSocket::CLOSED
+    })
+    .await;
+    c.close();
+}
+
+#[wasm_bindgen_test]
+async fn closes_an_early_connection_it_cannot_use() {
+    // Meant for another server: closed, and the client opens its own.
+    let url = duet_protocol::endpoint::websocket_url(server()).unwrap();
+    let (ws, _frames, _on_message) = early_socket("ws://elsewhere.invalid/socket.io/");
+    let (tx, mut rx) = mpsc::unbounded();
+    let c = SignalingClient::connect(&url, move |ev| {
+        let _ = tx.unbounded_send(ev);
+    });
+    next_matching(&mut rx, LONG, "connect", |e| {
+        (e == SignalingEvent::Connected).then_some(())
+    })
+    .await;
+    assert!(!early_socket_announced());
+    wait_for("the unused socket closed", LONG, || {
+        ws.ready_state() == web_sys::WebSocket::CLOSED
+    })
+    .await;
+    c.close();
+
+    // The app will not join (no valid ?room=): discarded.
+    let (ws, _frames, _on_message) = early_socket(&url);
+    signaling::discard_early_socket();
+    assert!(!early_socket_announced());
+    wait_for("the discarded socket closed", LONG, || {
+        ws.ready_state() == web_sys::WebSocket::CLOSED
+    })
+    .await;
+}
