@@ -32,6 +32,11 @@ pub type ClusterAdapter = CustomRedisAdapter<socketioxide::adapter::Emitter, Man
 /// Channel prefix of the adapter's pub/sub (kept apart from other socket.io apps on the Redis).
 const ADAPTER_PREFIX: &str = "duet-sio";
 
+/// Pub/sub messages a node may have waiting for its adapter. Every relay to another node is one
+/// message; socketioxide-redis' default of 1,024 dropped relays at a few thousand per second
+/// (bench/RESULTS-redis.md). A message is a few hundred bytes: 16,384 is a few MB at worst.
+const ADAPTER_BUFFER: usize = 16_384;
+
 /// Why the node could not join the cluster at start.
 #[derive(Debug, thiserror::Error)]
 pub enum ClusterError {
@@ -165,7 +170,9 @@ impl Cluster {
     pub fn adapter(&self) -> RedisAdapterCtr<ManagedDriver> {
         RedisAdapterCtr::new_with_driver(
             self.driver.clone(),
-            RedisAdapterConfig::new().with_prefix(ADAPTER_PREFIX),
+            RedisAdapterConfig::new()
+                .with_prefix(ADAPTER_PREFIX)
+                .with_stream_buffer(ADAPTER_BUFFER),
         )
     }
 
