@@ -373,3 +373,81 @@ async fn ice_servers_fall_back_to_the_seed_stun_without_config_json() {
     );
     assert!(load_ice_servers(IceSource::None).await.is_empty());
 }
+
+/// Does what index.html does for a `?room=` link before the app loads: asks for camera and
+/// microphone and announces the request as `window.duetEarlyMedia`.
+fn early_media() -> js_sys::Promise {
+    let constraints = js_sys::Object::new();
+    js_sys::Reflect::set(&constraints, &"audio".into(), &true.into()).unwrap();
+    js_sys::Reflect::set(&constraints, &"video".into(), &true.into()).unwrap();
+    let promise = web_sys::window()
+        .unwrap()
+        .navigator()
+        .media_devices()
+        .unwrap()
+        .get_user_media_with_constraints(constraints.unchecked_ref())
+        .unwrap();
+    js_sys::Reflect::set(
+        &web_sys::window().unwrap(),
+        &"duetEarlyMedia".into(),
+        &promise,
+    )
+    .unwrap();
+    promise
+}
+
+fn early_media_announced() -> bool {
+    !js_sys::Reflect::get(&web_sys::window().unwrap(), &"duetEarlyMedia".into())
+        .unwrap()
+        .is_undefined()
+}
+
+async fn stream_of(promise: js_sys::Promise) -> web_sys::MediaStream {
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .unwrap()
+        .unchecked_into()
+}
+
+#[wasm_bindgen_test]
+async fn the_app_takes_over_the_camera_index_html_asked_for() {
+    let before = media::live_tracks();
+    let promise = early_media();
+    let got = media::acquire(&MediaRequest::default()).await.unwrap();
+    assert!(!early_media_announced(), "taken once");
+    let early = stream_of(promise).await;
+    assert_eq!(
+        got.media.stream().id(),
+        early.id(),
+        "the same stream, not a second camera"
+    );
+    assert_eq!(media::live_tracks(), before + 2);
+    drop(got);
+    assert_eq!(media::live_tracks(), before);
+    assert!(
+        early
+            .get_tracks()
+            .iter()
+            .all(|t| t.unchecked_into::<MediaStreamTrack>().ready_state()
+                == web_sys::MediaStreamTrackState::Ended)
+    );
+
+    // A request for a particular device does not take it; a page that will not join stops it.
+    let promise = early_media();
+    let request = MediaRequest {
+        video_device: Some("no-such-camera".into()),
+        audio_device: None,
+    };
+    assert!(media::acquire(&request).await.is_err());
+    assert!(early_media_announced());
+    media::discard_early_media();
+    assert!(!early_media_announced());
+    let early = stream_of(promise).await;
+    wait_for("the early camera stopped", LONG, || {
+        early.get_tracks().iter().all(|t| {
+            t.unchecked_into::<MediaStreamTrack>().ready_state()
+                == web_sys::MediaStreamTrackState::Ended
+        })
+    })
+    .await;
+}
