@@ -26,6 +26,11 @@ async fn run_seed_flow(mode: &str) -> Value {
 
 /// Runs a script of `server/tests/node/` with the server's URL and `args`; returns its JSON.
 async fn run_node(script: &str, args: &[&str]) -> Value {
+    run_node_on(script, args, &[]).await
+}
+
+/// As [`run_node`], against a server started with `flags`.
+async fn run_node_on(script: &str, args: &[&str], flags: &[&str]) -> Value {
     let mode = args.first().copied().unwrap_or(script);
     let root = repo_root();
     let node_modules = root.join("e2e/peers/node_modules");
@@ -35,7 +40,7 @@ async fn run_node(script: &str, args: &[&str]) -> Value {
          (the project's test setup does this)",
         node_modules.display()
     );
-    let server = start(&[]).await;
+    let server = start(flags).await;
     let script = root.join("server/tests/node").join(script);
     let child = tokio::process::Command::new("node")
         .arg(&script)
@@ -125,4 +130,15 @@ async fn socket_io_client_2_3_0_polling_batch_over_100_kb() {
     assert!(sent > 60_000, "{report}");
     assert_eq!(report["offerBytes"], json!([sent, sent + 15]), "{report}");
     assert_eq!(report["candidates"], 30, "{report}");
+}
+
+/// The same flow, polling then upgrade, on a node of a cluster (`--redis-url`, a real
+/// redis-server): the event path that goes through Redis keeps the seed client's ordering.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn socket_io_client_2_3_0_polling_on_a_redis_node() {
+    let redis = common::redis::Redis::start();
+    let url = redis.url();
+    let report = run_node_on("seed_flow.js", &["polling"], &["--redis-url", &url]).await;
+    check_flow(&report);
+    assert_eq!(report["transports"]["b"], "websocket", "{report}");
 }
