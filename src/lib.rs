@@ -2,12 +2,15 @@
 //!
 //! One module per browser capability, each owning its JS closures and their cleanup —
 //! [`media`] (camera, microphone), [`peer`] (RTCPeerConnection), [`signaling`] (the Socket.IO
-//! WebSocket), [`config`] (URL and config.json) — a [`session`] loop that drives them, the call's
+//! WebSocket), [`config`] (URL and config.json), [`early`] (what index.html starts before the
+//! app loads) — a [`session`] loop that drives them, the call's
 //! state machine in plain Rust ([`call`]), and the components ([`ui`]) with what they read and
 //! send ([`view`]). `main.rs` only mounts, so browser tests can mount the same components.
 
 pub mod call;
 pub mod config;
+pub mod early;
+pub mod js;
 pub mod media;
 pub mod peer;
 pub mod session;
@@ -33,8 +36,8 @@ pub fn start() {
         .unwrap_or_default();
     let settings = config::Settings::from_query(&query, &origin);
     if !matches!(&settings, Ok(s) if s.room.is_some()) {
-        media::discard_early_media();
-        signaling::discard_early_socket();
+        early::discard_media();
+        early::discard_socket();
     }
     match settings {
         Ok(settings) => leptos::mount::mount_to_body(move || {

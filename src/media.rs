@@ -11,6 +11,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{MediaDeviceInfo, MediaDeviceKind, MediaStream, MediaStreamTrack};
 
 use crate::call::Problem;
+use crate::js::{js_object, js_string};
 
 thread_local! {
     static LIVE_TRACKS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
@@ -156,7 +157,7 @@ async fn get_user_media(
     }
     let devices = media_devices()?;
     let early = if audio && video && *request == MediaRequest::default() {
-        early_media()
+        crate::early::take_media()
     } else {
         None
     };
@@ -178,30 +179,6 @@ async fn get_user_media(
         });
     }
     Ok(stream)
-}
-
-/// The camera-and-microphone request index.html started before the app loaded
-/// (`window.duetEarlyMedia`), taken at most once.
-fn early_media() -> Option<js_sys::Promise> {
-    let window: JsValue = web_sys::window()?.into();
-    let key = JsValue::from_str("duetEarlyMedia");
-    let promise = js_sys::Reflect::get(&window, &key).ok()?;
-    let _ = js_sys::Reflect::delete_property(window.unchecked_ref::<js_sys::Object>(), &key);
-    promise.dyn_into().ok()
-}
-
-/// Stops the camera index.html started if the app does not join at once (the link's room turned
-/// out invalid), so it is not left running.
-pub fn discard_early_media() {
-    if let Some(p) = early_media() {
-        wasm_bindgen_futures::spawn_local(async move {
-            if let Ok(stream) = JsFuture::from(p).await {
-                for t in tracks(stream.unchecked_ref()) {
-                    t.stop();
-                }
-            }
-        });
-    }
 }
 
 fn request_media(
@@ -265,7 +242,7 @@ impl Kind {
     }
 }
 
-fn tracks(stream: &MediaStream) -> Vec<MediaStreamTrack> {
+pub(crate) fn tracks(stream: &MediaStream) -> Vec<MediaStreamTrack> {
     stream
         .get_tracks()
         .iter()
@@ -439,22 +416,6 @@ impl Drop for DeviceWatcher {
             );
         }
     }
-}
-
-/// A plain JS object with these properties, for the browser's dictionaries.
-pub(crate) fn js_object(props: &[(&str, JsValue)]) -> js_sys::Object {
-    let obj = js_sys::Object::new();
-    for (k, v) in props {
-        let _ = js_sys::Reflect::set(&obj, &JsValue::from_str(k), v);
-    }
-    obj
-}
-
-/// A string property of a JS object (through prototype getters too), if it is a string.
-pub(crate) fn js_string(obj: &JsValue, key: &str) -> Option<String> {
-    js_sys::Reflect::get(obj, &JsValue::from_str(key))
-        .ok()?
-        .as_string()
 }
 
 #[cfg(test)]

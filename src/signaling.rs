@@ -248,7 +248,7 @@ fn translate(ev: ClientEvent) -> Option<SignalingEvent> {
 }
 
 /// A WebSocket frame's data as a [`Frame`] (text, or binary as an ArrayBuffer).
-fn frame_of(data: JsValue) -> Option<Frame> {
+pub(crate) fn frame_of(data: JsValue) -> Option<Frame> {
     if let Some(text) = data.as_string() {
         Some(Frame::Text(text))
     } else {
@@ -257,38 +257,8 @@ fn frame_of(data: JsValue) -> Option<Frame> {
     }
 }
 
-const EARLY_SOCKET: &str = "duetEarlySocket";
-
-/// The connection index.html opened to the page's own server before the app loaded
-/// (`window.duetEarlySocket = {url, ws, frames}`), with the frames that arrived meanwhile;
-/// taken once, and only for `url` and while it is not closing.
-fn take_early_socket(url: &str) -> Option<(WebSocket, Vec<Frame>)> {
-    let window: JsValue = web_sys::window()?.into();
-    let key = JsValue::from_str(EARLY_SOCKET);
-    let early = js_sys::Reflect::get(&window, &key).ok()?;
-    if early.is_undefined() {
-        return None;
-    }
-    let _ = js_sys::Reflect::delete_property(window.unchecked_ref::<js_sys::Object>(), &key);
-    let get = |k: &str| js_sys::Reflect::get(&early, &JsValue::from_str(k)).ok();
-    let ws: WebSocket = get("ws")?.dyn_into().ok()?;
-    let usable = get("url").and_then(|u| u.as_string()).as_deref() == Some(url)
-        && matches!(ws.ready_state(), WebSocket::CONNECTING | WebSocket::OPEN);
-    if !usable {
-        let _ = ws.close();
-        return None;
-    }
-    let frames: js_sys::Array = get("frames")?.dyn_into().ok()?;
-    Some((ws, frames.iter().filter_map(frame_of).collect()))
-}
-
-/// Closes the connection index.html opened when the app will not join at once.
-pub fn discard_early_socket() {
-    let _ = take_early_socket("");
-}
-
 fn open_socket(url: &str, weak: Weak<RefCell<Inner>>) -> Result<Socket, JsValue> {
-    let (ws, early_frames) = match take_early_socket(url) {
+    let (ws, early_frames) = match crate::early::take_socket(url) {
         Some(early) => early,
         None => (WebSocket::new(url)?, Vec::new()),
     };

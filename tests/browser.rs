@@ -440,7 +440,7 @@ async fn the_app_takes_over_the_camera_index_html_asked_for() {
     };
     assert!(media::acquire(&request).await.is_err());
     assert!(early_media_announced());
-    media::discard_early_media();
+    duet::early::discard_media();
     assert!(!early_media_announced());
     let early = stream_of(promise).await;
     wait_for("the early camera stopped", LONG, || {

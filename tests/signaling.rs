@@ -502,7 +502,7 @@ async fn closes_an_early_connection_it_cannot_use() {
 
     // The app will not join (no valid ?room=): discarded.
     let (ws, _frames, _on_message) = early_socket(&url);
-    signaling::discard_early_socket();
+    duet::early::discard_socket();
     assert!(!early_socket_announced());
     wait_for("the discarded socket closed", LONG, || {
         ws.ready_state() == web_sys::WebSocket::CLOSED

@@ -1,0 +1,68 @@
+//! What index.html starts before the app has loaded, for a link that joins a room at once: the
+//! camera request (`window.duetEarlyMedia`) and the signaling WebSocket to the page's own server
+//! (`window.duetEarlySocket`). Each is taken over at most once, by [`crate::media`] and
+//! [`crate::signaling`], or stopped when the app will not join.
+
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::WebSocket;
+
+use duet_protocol::Frame;
+
+use crate::media::tracks;
+use crate::signaling::frame_of;
+
+/// The camera-and-microphone request index.html started before the app loaded
+/// (`window.duetEarlyMedia`), taken at most once.
+pub(crate) fn take_media() -> Option<js_sys::Promise> {
+    let window: JsValue = web_sys::window()?.into();
+    let key = JsValue::from_str("duetEarlyMedia");
+    let promise = js_sys::Reflect::get(&window, &key).ok()?;
+    let _ = js_sys::Reflect::delete_property(window.unchecked_ref::<js_sys::Object>(), &key);
+    promise.dyn_into().ok()
+}
+
+/// Stops the camera index.html started if the app does not join at once (the link's room turned
+/// out invalid), so it is not left running.
+pub fn discard_media() {
+    if let Some(p) = take_media() {
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Ok(stream) = JsFuture::from(p).await {
+                for t in tracks(stream.unchecked_ref()) {
+                    t.stop();
+                }
+            }
+        });
+    }
+}
+
+const EARLY_SOCKET: &str = "duetEarlySocket";
+
+/// The connection index.html opened to the page's own server before the app loaded
+/// (`window.duetEarlySocket = {url, ws, frames}`), with the frames that arrived meanwhile;
+/// taken once, and only for `url` and while it is not closing.
+pub(crate) fn take_socket(url: &str) -> Option<(WebSocket, Vec<Frame>)> {
+    let window: JsValue = web_sys::window()?.into();
+    let key = JsValue::from_str(EARLY_SOCKET);
+    let early = js_sys::Reflect::get(&window, &key).ok()?;
+    if early.is_undefined() {
+        return None;
+    }
+    let _ = js_sys::Reflect::delete_property(window.unchecked_ref::<js_sys::Object>(), &key);
+    let get = |k: &str| js_sys::Reflect::get(&early, &JsValue::from_str(k)).ok();
+    let ws: WebSocket = get("ws")?.dyn_into().ok()?;
+    let usable = get("url").and_then(|u| u.as_string()).as_deref() == Some(url)
+        && matches!(ws.ready_state(), WebSocket::CONNECTING | WebSocket::OPEN);
+    if !usable {
+        let _ = ws.close();
+        return None;
+    }
+    let frames: js_sys::Array = get("frames")?.dyn_into().ok()?;
+    Some((ws, frames.iter().filter_map(frame_of).collect()))
+}
+
+/// Closes the connection index.html opened when the app will not join at once.
+pub fn discard_socket() {
+    let _ = take_socket("");
+}
