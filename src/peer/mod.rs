@@ -14,9 +14,10 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    MediaStream, MediaStreamTrack, RtcConfiguration, RtcOfferOptions, RtcPeerConnection,
-    RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcRtpSender, RtcRtpTransceiverDirection,
-    RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit, RtcSignalingState, RtcTrackEvent,
+    MediaStream, MediaStreamTrack, RtcBundlePolicy, RtcConfiguration, RtcOfferOptions,
+    RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcRtpSender,
+    RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit,
+    RtcSignalingState, RtcTrackEvent,
 };
 
 mod dictionaries;
@@ -124,6 +125,9 @@ impl PeerLink {
         });
         let config = RtcConfiguration::new();
         config.set_ice_servers(&ice_servers_to_js(ice));
+        // One transport for audio and video from the start: half the candidates to gather,
+        // send and check (every browser the call can reach supports BUNDLE).
+        config.set_bundle_policy(RtcBundlePolicy::MaxBundle);
         let pc = RtcPeerConnection::new_with_configuration(&config)
             .map_err(browser("RTCPeerConnection"))?;
         let remote = MediaStream::new().map_err(browser("MediaStream"))?;
