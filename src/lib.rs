@@ -53,4 +53,6 @@ pub fn start() {
             }
         }),
     }
+    // The session (spawned by App) runs only after this first render.
+    session::mark("duet:mounted");
 }
