@@ -206,10 +206,8 @@ impl Session {
         if self.ice.is_none() {
             self.ice = Some(config::load_ice_servers(self.settings.ice).await);
         }
-        if let Err(p) = self.fresh_link() {
-            self.release();
-            self.apply(CallEvent::Failed(p));
-        }
+        // The peer connection is opened once join_room is out (see on_signal): its 10-30 ms
+        // then overlap the server's answer instead of delaying the join.
     }
 
     /// The camera and microphone answered (see [`Session::join`]).
@@ -363,6 +361,12 @@ impl Session {
                         room,
                         email: self.name.clone(),
                     }));
+                }
+                if self.link.is_none()
+                    && let Err(p) = self.fresh_link()
+                {
+                    self.release();
+                    self.apply(CallEvent::Failed(p));
                 }
             }
             SignalingEvent::Down { retry_in } => {
