@@ -162,6 +162,7 @@ async fn step(first: SocketAddr, second: SocketAddr, args: &Args, rate: f64, tag
 async fn main() {
     let args = Args::parse();
     let started = Instant::now();
+    let load_before = loadavg();
     let mut table = String::from(
         "| setup | offered relays/s | sent | received | achieved relays/s | p50 ms | p99 ms | p99.9 ms | max ms |\n|---|---|---|---|---|---|---|---|---|\n",
     );
@@ -210,6 +211,14 @@ async fn main() {
         args.seconds,
         started.elapsed().as_secs_f64()
     );
+    let _ = writeln!(
+        doc,
+        "Machine: {} cores, {}. Load average (1, 5, 15 min) before: {load_before}; after: {} \
+         (other work on the machine shares the cores).\n",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        meminfo(),
+        loadavg()
+    );
     doc.push_str(&table);
     let _ = writeln!(
         doc,
@@ -226,4 +235,20 @@ async fn main() {
     if let Some(out) = &args.out {
         std::fs::write(out, doc).expect("write results");
     }
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn meminfo() -> String {
+    std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            let kb: u64 = m.lines().next()?.split_whitespace().nth(1)?.parse().ok()?;
+            Some(format!("{:.0} GB memory", kb as f64 / 1024.0 / 1024.0))
+        })
+        .unwrap_or_else(|| "memory unknown".into())
 }
