@@ -282,6 +282,10 @@ async fn a_redis_outage_refuses_joins_clearly_and_the_nodes_recover() {
     let (status, body) = health(n1.base_url()).await;
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("redis"), "{body}");
+    // Leaving meanwhile: the peer on the same node hears it at once.
+    let b_id = b.id();
+    b.close().await;
+    assert_eq!(a.expect("user_exit").await, json!({"id": b_id}));
 
     redis.restart();
     // The nodes reconnect, re-register their members (Redis came back empty) and resubscribe.
@@ -290,7 +294,7 @@ async fn a_redis_outage_refuses_joins_clearly_and_the_nodes_recover() {
     })
     .await;
     until("members re-registered", async || {
-        hlen(&redis, "same") == 2 && hlen(&redis, "cross") == 2
+        hlen(&redis, "same") == 1 && hlen(&redis, "cross") == 2
     })
     .await;
     until("both adapters resubscribed", async || {
@@ -302,10 +306,12 @@ async fn a_redis_outage_refuses_joins_clearly_and_the_nodes_recover() {
         n == 2
     })
     .await;
-    // The restored room is full again for newcomers on either node.
+    // The restored room holds a (not b, who left during the outage), then is full.
     let mut f = Peer::connect(&n2, "f").await;
-    f.join("same").await;
-    f.expect("room_full").await;
+    assert_eq!(f.join_expect_users("same").await, vec![a.id()]);
+    let mut late = Peer::connect(&n1, "late").await;
+    late.join("same").await;
+    late.expect("room_full").await;
     // Relays cross nodes again, old calls and new.
     d.emit("offer", vec![sdp("offer", "back")]).await;
     assert_eq!(c.expect("getOffer").await, sdp("offer", "back"));

@@ -262,10 +262,16 @@ impl Cluster {
         let pending = std::mem::take(&mut *lock(&self.pending_leaves));
         for (i, sid) in pending.iter().enumerate() {
             match self.store.leave(sid).await {
-                Ok(Some(departure)) => out.push(Swept {
-                    sid: sid.clone(),
-                    departure,
-                }),
+                Ok(Some(mut departure)) => {
+                    // This node's own sockets were told when the leave happened.
+                    departure
+                        .remaining
+                        .retain(|m| self.local.room_of(&m.id).is_none());
+                    out.push(Swept {
+                        sid: sid.clone(),
+                        departure,
+                    });
+                }
                 Ok(None) => {}
                 Err(e) => {
                     lock(&self.pending_leaves).extend(pending[i..].iter().cloned());

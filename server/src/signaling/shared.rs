@@ -142,16 +142,7 @@ impl Signaling {
                 return;
             }
             ClientMessage::LeaveRoom => {
-                match cluster.leave(&sid).await {
-                    Ok(Some(departure)) => {
-                        tracing::info!(%sid, room = %departure.room, "left");
-                        self.announce_exit_anywhere(root, &sid, &departure).await;
-                    }
-                    Ok(None) => {}
-                    Err(e) => {
-                        tracing::warn!(%sid, "left while redis is unreachable ({e}); its seat is freed once redis is back");
-                    }
-                }
+                self.leave_anywhere(cluster, root, &sid, "left").await;
                 return;
             }
             ClientMessage::Offer(d) => ("offer", ServerMessage::Offer(d)),
@@ -192,17 +183,38 @@ impl Signaling {
     ) {
         lock(&conn.slot).take();
         let sid = socket.id.to_string();
-        match cluster.leave(&sid).await {
+        self.leave_anywhere(cluster, root, &sid, "left (disconnected)")
+            .await;
+        tracing::info!(%sid, ?reason, "disconnected");
+    }
+
+    /// Takes `sid` out of its room and tells the others. With Redis unreachable, the peers on
+    /// this node are told at once (the mirror knows them) and the rest once Redis is back
+    /// ([`Cluster::tick`]).
+    async fn leave_anywhere<A: Adapter>(
+        &self,
+        cluster: &Cluster,
+        root: &BroadcastOperators<A>,
+        sid: &str,
+        how: &'static str,
+    ) {
+        let here = self.rooms.room_of(sid).map(|room| Departure {
+            room,
+            remaining: self.rooms.peers(sid),
+        });
+        match cluster.leave(sid).await {
             Ok(Some(departure)) => {
-                tracing::info!(%sid, room = %departure.room, "left (disconnected)");
-                self.announce_exit_anywhere(root, &sid, &departure).await;
+                tracing::info!(%sid, room = %departure.room, "{how}");
+                self.announce_exit_anywhere(root, sid, &departure).await;
             }
             Ok(None) => {}
             Err(e) => {
-                tracing::warn!(%sid, "disconnected while redis is unreachable ({e}); its seat is freed once redis is back");
+                tracing::warn!(%sid, "{how} while redis is unreachable ({e}): peers on this node are told now, the others once redis is back");
+                if let Some(departure) = here {
+                    self.announce_exit_anywhere(root, sid, &departure).await;
+                }
             }
         }
-        tracing::info!(%sid, ?reason, "disconnected");
     }
 
     /// A join or relay that needs Redis while it is unreachable: the client hears why.
