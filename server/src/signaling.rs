@@ -365,7 +365,11 @@ fn send<A: Adapter>(socket: &SocketRef<A>, message: &ServerMessage) {
 }
 
 fn deliver<A: Adapter>(io: &SocketIo<A>, sid: &str, message: &ServerMessage) {
-    let socket = sid.parse::<Sid>().ok().and_then(|sid| io.get_socket(sid));
+    // `io.get_socket` panics once shutdown closed the namespaces; `of` says `None` instead.
+    let socket = sid
+        .parse::<Sid>()
+        .ok()
+        .and_then(|sid| io.of("/")?.get_socket(sid));
     match socket {
         Some(socket) => send(&socket, message),
         None => tracing::debug!(%sid, "peer socket gone, not delivered"),
