@@ -96,12 +96,10 @@ impl Signaling {
             let _ = socket.disconnect();
             return;
         };
-        self.metrics.connection();
-        tracing::info!(sid = %socket.id, transport = ?socket.transport_type(), "connected");
+        // socketioxide has already sent the namespace connect packet when it calls us (from a
+        // task of its own), so the client may be sending `join_room` right now: an event that
+        // arrives before its handler exists is dropped. Handlers first, everything else after.
         let queue = self.cluster.as_ref().map(|cluster| {
-            // socket.io's convention, which socketioxide leaves to us: a room named after the
-            // socket, so `io.to(sid)` reaches it from any node.
-            socket.join(socket.id.to_string());
             let (tx, rx) = mpsc::channel(shared::QUEUE);
             (tx, rx, cluster.clone())
         });
@@ -115,9 +113,6 @@ impl Signaling {
             slot: Mutex::new(Some(slot)),
             queue: queue.as_ref().map(|(tx, _, _)| tx.clone()),
         });
-        if let Some((_, rx, cluster)) = queue {
-            shared::spawn_worker(self.clone(), cluster, io, socket.clone(), conn.clone(), rx);
-        }
         for name in CLIENT_EVENTS {
             let (sig, conn) = (self.clone(), conn.clone());
             socket.on(
@@ -138,6 +133,7 @@ impl Signaling {
                 ready(())
             },
         );
+        let (sig, worker_conn) = (self.clone(), conn.clone());
         socket.on_disconnect(
             move |s: SocketRef<A>, io: SocketIo<A>, reason: DisconnectReason| -> Ready<()> {
                 match &conn.queue {
@@ -147,6 +143,14 @@ impl Signaling {
                 ready(())
             },
         );
+        sig.metrics.connection();
+        tracing::info!(sid = %socket.id, transport = ?socket.transport_type(), "connected");
+        if let Some((_, rx, cluster)) = queue {
+            // socket.io's convention, which socketioxide leaves to us: a room named after the
+            // socket, so `io.to(sid)` reaches it from any node.
+            socket.join(socket.id.to_string());
+            shared::spawn_worker(sig, cluster, io, socket.clone(), worker_conn, rx);
+        }
     }
 
     /// Handles an event now (one process) or queues it for the connection's task (cluster).

@@ -266,7 +266,32 @@ async fn a_redis_outage_refuses_joins_clearly_and_the_nodes_recover() {
             (r.status().as_u16(), r.text().await.unwrap())
         }
     };
-    assert_eq!(health(n1.base_url()).await.0, 200);
+    assert_eq!(
+        health(n1.base_url()).await,
+        (200, "ok\nredis: ok\n".to_owned())
+    );
+    let metrics = |base: String| {
+        let http = http.clone();
+        async move {
+            let r = http.get(format!("{base}/metrics")).send().await.unwrap();
+            r.text().await.unwrap()
+        }
+    };
+    let m = metrics(n1.base_url()).await;
+    assert!(m.contains("duet_node_redis_up{node=\""), "{m}");
+    // a, b and c are connected to node 1, in two rooms.
+    let line = |m: &str, name: &str| {
+        m.lines()
+            .find(|l| l.starts_with(&format!("{name}{{node=")))
+            .map(|l| l.rsplit(' ').next().unwrap().to_owned())
+    };
+    assert_eq!(
+        line(&m, "duet_node_connections").as_deref(),
+        Some("3"),
+        "{m}"
+    );
+    assert_eq!(line(&m, "duet_node_rooms").as_deref(), Some("2"), "{m}");
+    assert_eq!(line(&m, "duet_node_redis_up").as_deref(), Some("1"), "{m}");
 
     redis.kill();
     // New joins fail with a clear error.
@@ -282,6 +307,8 @@ async fn a_redis_outage_refuses_joins_clearly_and_the_nodes_recover() {
     let (status, body) = health(n1.base_url()).await;
     assert_eq!(status, 503, "{body}");
     assert!(body.contains("redis"), "{body}");
+    let m = metrics(n1.base_url()).await;
+    assert_eq!(line(&m, "duet_node_redis_up").as_deref(), Some("0"), "{m}");
     // Leaving meanwhile: the peer on the same node hears it at once.
     let b_id = b.id();
     b.close().await;
