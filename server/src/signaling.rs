@@ -14,8 +14,10 @@
 
 pub(crate) mod shared;
 
+use std::collections::HashMap;
+use std::convert::Infallible;
 use std::future::{Ready, ready};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use duet_protocol::signaling::{ClientMessage, ErrorNotice, ServerMessage, User, UserExit};
@@ -23,6 +25,7 @@ use serde_json::Value;
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
 use socketioxide::extract::{Event, SocketRef, TryData};
+use socketioxide::handler::ConnectHandler;
 use socketioxide::socket::{DisconnectReason, Sid};
 use socketioxide_core::adapter::DefinedAdapter;
 use tokio::sync::mpsc;
@@ -61,8 +64,22 @@ struct Connection {
     bucket: Mutex<TokenBucket>,
     warn: Mutex<WarnThrottle>,
     slot: Mutex<Option<ConnectionSlot>>,
+    /// False when the server was full: its events are ignored and it is closed on connect.
+    admitted: bool,
     /// With a cluster: this connection's ordered work queue.
     queue: Option<mpsc::Sender<shared::Job>>,
+}
+
+/// What the connect middleware prepared for the connect handler, by socket id.
+type Pending = HashMap<Sid, Prepared>;
+
+#[derive(Debug)]
+struct Prepared {
+    /// Weak: the socket's handlers own the connection, so a socket that never got connected
+    /// leaves a dead entry behind instead of a live slot.
+    conn: Weak<Connection>,
+    /// With a cluster: the receiving end of the queue, for the connection's task.
+    rx: Option<mpsc::Receiver<shared::Job>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -74,35 +91,39 @@ impl Signaling {
     /// protocol-v4 clients when the root namespace is missing.
     /// Returns the adapter's initialisation (nothing for one process; subscribing to Redis
     /// with a cluster), which the caller awaits.
+    ///
+    /// The event handlers are registered by a connect *middleware*: socketioxide runs it
+    /// before it puts the socket in the namespace and sends the connect packet (`40`), and
+    /// calls the connect handler only after both. A handler registered in the connect handler
+    /// leaves a window where a client that emits as soon as it reads `40` has its event
+    /// dispatched to a socket without handlers, which drops it silently.
     pub fn register<A: Adapter + DefinedAdapter>(self: Arc<Self>, io: &SocketIo<A>) -> A::InitRes {
-        io.ns(
-            "/",
-            move |socket: SocketRef<A>, io: SocketIo<A>| -> Ready<()> {
-                self.clone().on_connect(socket, io);
-                ready(())
-            },
-        )
+        let pending: Arc<Mutex<Pending>> = Arc::default();
+        let (sig, prepared) = (self.clone(), pending.clone());
+        let middleware = move |socket: SocketRef<A>| -> Ready<Result<(), Infallible>> {
+            sig.prepare(&socket, &prepared);
+            ready(Ok(()))
+        };
+        let handler = move |socket: SocketRef<A>, io: SocketIo<A>| -> Ready<()> {
+            let prepared = lock(&pending).remove(&socket.id);
+            self.clone().on_connect(socket, io, prepared);
+            ready(())
+        };
+        io.ns("/", handler.with(middleware))
     }
 
-    fn on_connect<A: Adapter>(self: Arc<Self>, socket: SocketRef<A>, io: SocketIo<A>) {
-        let Some(slot) = self.gate.try_acquire() else {
-            // The HTTP layer refuses handshakes when full; this catches the ones that raced.
-            self.metrics.rejection("server_full");
-            tracing::warn!(sid = %socket.id, "too many connections, closing");
-            send(
-                &socket,
-                &error_message("server_full", "too many connections"),
-            );
-            let _ = socket.disconnect();
-            return;
+    /// Runs in the connect middleware, before the client can know it is connected: takes a
+    /// connection slot and registers every handler, so no event can find the socket bare.
+    fn prepare<A: Adapter>(self: &Arc<Self>, socket: &SocketRef<A>, pending: &Mutex<Pending>) {
+        let slot = self.gate.try_acquire();
+        let admitted = slot.is_some();
+        let (queue, rx) = match (&self.cluster, admitted) {
+            (Some(_), true) => {
+                let (tx, rx) = mpsc::channel(shared::QUEUE);
+                (Some(tx), Some(rx))
+            }
+            _ => (None, None),
         };
-        // socketioxide has already sent the namespace connect packet when it calls us (from a
-        // task of its own), so the client may be sending `join_room` right now: an event that
-        // arrives before its handler exists is dropped. Handlers first, everything else after.
-        let queue = self.cluster.as_ref().map(|cluster| {
-            let (tx, rx) = mpsc::channel(shared::QUEUE);
-            (tx, rx, cluster.clone())
-        });
         let conn = Arc::new(Connection {
             bucket: Mutex::new(TokenBucket::new(
                 self.relay_rate,
@@ -110,8 +131,9 @@ impl Signaling {
                 Instant::now(),
             )),
             warn: Mutex::new(WarnThrottle::new(WARN_PERIOD)),
-            slot: Mutex::new(Some(slot)),
-            queue: queue.as_ref().map(|(tx, _, _)| tx.clone()),
+            slot: Mutex::new(slot),
+            admitted,
+            queue,
         });
         for name in CLIENT_EVENTS {
             let (sig, conn) = (self.clone(), conn.clone());
@@ -133,23 +155,64 @@ impl Signaling {
                 ready(())
             },
         );
-        let (sig, worker_conn) = (self.clone(), conn.clone());
+        let (sig, disconnect_conn) = (self.clone(), conn.clone());
         socket.on_disconnect(
             move |s: SocketRef<A>, io: SocketIo<A>, reason: DisconnectReason| -> Ready<()> {
-                match &conn.queue {
+                match &disconnect_conn.queue {
                     Some(queue) => shared::enqueue_disconnect(queue, &s, reason),
-                    None => self.on_disconnect(&io, &s, &conn, reason),
+                    None => sig.on_disconnect(&io, &s, &disconnect_conn, reason),
                 }
                 ready(())
             },
         );
-        sig.metrics.connection();
-        tracing::info!(sid = %socket.id, transport = ?socket.transport_type(), "connected");
-        if let Some((_, rx, cluster)) = queue {
+        if admitted && self.cluster.is_some() {
             // socket.io's convention, which socketioxide leaves to us: a room named after the
-            // socket, so `io.to(sid)` reaches it from any node.
+            // socket, so `io.to(sid)` reaches it from any node. Joined here so a relay to this
+            // socket can reach it as soon as it is connected.
             socket.join(socket.id.to_string());
-            shared::spawn_worker(sig, cluster, io, socket.clone(), worker_conn, rx);
+        }
+        let mut pending = lock(pending);
+        // An entry whose socket never got connected (its connect packet could not be sent)
+        // has no handlers left holding its connection: drop it.
+        pending.retain(|_, p| p.conn.strong_count() > 0);
+        pending.insert(
+            socket.id,
+            Prepared {
+                conn: Arc::downgrade(&conn),
+                rx,
+            },
+        );
+    }
+
+    /// Runs once the client was told it is connected: refuses it when the server is full,
+    /// otherwise starts the connection's task (with a cluster) and counts it.
+    fn on_connect<A: Adapter>(
+        self: Arc<Self>,
+        socket: SocketRef<A>,
+        io: SocketIo<A>,
+        prepared: Option<Prepared>,
+    ) {
+        let Some(Prepared { conn, rx }) = prepared else {
+            tracing::error!(sid = %socket.id, "connected without its middleware, closing");
+            let _ = socket.disconnect();
+            return;
+        };
+        let conn = conn.upgrade();
+        let Some(conn) = conn.filter(|c| c.admitted) else {
+            // The HTTP layer refuses handshakes when full; this catches the ones that raced.
+            self.metrics.rejection("server_full");
+            tracing::warn!(sid = %socket.id, "too many connections, closing");
+            send(
+                &socket,
+                &error_message("server_full", "too many connections"),
+            );
+            let _ = socket.disconnect();
+            return;
+        };
+        self.metrics.connection();
+        tracing::info!(sid = %socket.id, transport = ?socket.transport_type(), "connected");
+        if let (Some(cluster), Some(rx)) = (self.cluster.clone(), rx) {
+            shared::spawn_worker(self, cluster, io, socket, conn, rx);
         }
     }
 
@@ -162,6 +225,9 @@ impl Signaling {
         name: &str,
         data: Option<Value>,
     ) {
+        if !conn.admitted {
+            return;
+        }
         match &conn.queue {
             Some(queue) => shared::enqueue_event(self, queue, socket, conn, name, data),
             None => self.on_event(io, socket, conn, name, data),
