@@ -79,12 +79,18 @@ impl StepResult {
     /// Whether the step met the bar: everything connected and set up, the asked rate sent,
     /// nothing lost, nothing crossed rooms, p99 < 10 ms.
     pub fn sustained(&self) -> bool {
+        self.correct() && self.latency_ms(0.99) < 10.0 && self.rate_kept()
+    }
+
+    /// Whether the server did its job whatever the machine's speed: every client connected and
+    /// set up its call, every relay arrived, none crossed rooms. This is what the smoke mode in
+    /// CI checks; latency and rate depend on what else the machine runs, so they are reported,
+    /// never asserted.
+    pub fn correct(&self) -> bool {
         self.report.connect_failures == 0
             && self.report.setup_failures == 0
             && self.lost() == 0
             && self.report.cross_room == 0
-            && self.latency_ms(0.99) < 10.0
-            && self.rate_kept()
     }
 
     /// Whether the generators sent the asked rate: 97% of rate × seconds, less 5 (the send

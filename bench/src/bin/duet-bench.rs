@@ -158,15 +158,18 @@ fn main() {
 
     if args.smoke && args.out == Path::new("bench/RESULTS.md") {
         println!("{md}");
-        let failed = conn_steps
+        // A step that could not run at all (None) fails the smoke run too: the load tool or a
+        // server is broken. Node's latency and losses are reported, not asserted.
+        let mut steps = conn_steps
             .iter()
-            .chain(rate_series.iter().flat_map(|(_, steps)| steps))
-            .flatten()
-            .filter(|s| s.target == Target::Duet)
-            .any(|s| !s.sustained());
+            .chain(rate_series.iter().flat_map(|(_, steps)| steps));
+        let failed = steps.any(|s| {
+            s.as_ref()
+                .is_none_or(|s| s.target == Target::Duet && !s.correct())
+        });
         if failed {
             eprintln!(
-                "duet-bench --smoke: a duet-server step lost relays, crossed rooms, missed p99 < 10 ms or could not connect"
+                "duet-bench --smoke: a step could not run, or a duet-server step lost relays, crossed rooms or could not connect"
             );
             std::process::exit(1);
         }
