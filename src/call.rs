@@ -126,6 +126,29 @@ pub enum Problem {
     /// The server refused something this client sent.
     #[error("The call server refused a request: {0}")]
     ServerRejected(String),
+    /// The server has no room for another connection (`error server_full`).
+    #[error("The call server is at capacity. Wait a few minutes, then press Join again.")]
+    ServerFull,
+    /// The server could not take the join now (`error unavailable`: with several nodes, their
+    /// shared store is unreachable). It passes within seconds, so the user retries.
+    #[error(
+        "The call service is briefly unavailable. Wait a few seconds, then press Join to try again."
+    )]
+    ServiceUnavailable,
+    /// The same while in the room: a message to the other person was not passed on.
+    #[error(
+        "The call service is briefly unavailable, so a message to the other person was lost. If the call does not connect within a few seconds, hang up and join again."
+    )]
+    ServiceUnavailableInCall,
+    /// The name was refused (`error bad_name`).
+    #[error("That name is too long: use at most 254 characters, then press Join again.")]
+    BadName,
+    /// The server dropped one message from this page (`rate_limited`, `not_in_room`, or a
+    /// message it could not read); the call may still work.
+    #[error(
+        "The call server dropped a message from this page ({0}). If the call does not connect, hang up and join again."
+    )]
+    MessageDropped(String),
     /// Setting up the peer connection failed.
     #[error("Could not set up the call: {0}. Hang up and join again.")]
     PeerFailed(String),
@@ -147,8 +170,33 @@ impl Problem {
                 | Self::BadRoom
                 | Self::RoomFull(_)
                 | Self::ServerRejected(_)
+                | Self::ServerFull
+                | Self::ServiceUnavailable
+                | Self::BadName
                 | Self::PeerFailed(_)
         )
+    }
+
+    /// What the page says about the server's `error {code}`. The codes are the server's
+    /// stable ones (duet-protocol's `ErrorNotice`); `join_refused` tells a refused join (which
+    /// ends the attempt: the page is in no room) from a refused relay (a notice beside a call
+    /// that may still work).
+    pub fn from_server_error(code: &str, join_refused: bool) -> Self {
+        match code {
+            "bad_room" => Self::BadRoom,
+            "bad_name" => Self::BadName,
+            "server_full" => Self::ServerFull,
+            "unavailable" if join_refused => Self::ServiceUnavailable,
+            "unavailable" => Self::ServiceUnavailableInCall,
+            "rate_limited" => Self::MessageDropped("too many messages".to_owned()),
+            "not_in_room" => Self::MessageDropped("this page is not in the room".to_owned()),
+            "sdp_too_large" => Self::MessageDropped("call description too large".to_owned()),
+            "candidate_too_large" => Self::MessageDropped("network address too large".to_owned()),
+            "unknown_event" | "bad_payload" => {
+                Self::MessageDropped("it could not read it; is this page up to date?".to_owned())
+            }
+            other => Self::MessageDropped(format!("code {other}")),
+        }
     }
 }
 
@@ -205,6 +253,11 @@ pub enum CallEvent {
     },
     /// The server said the room is full.
     RoomFull,
+    /// The server answered `error {code}` (see [`Problem::from_server_error`]).
+    ServerError {
+        /// The server's stable code.
+        code: String,
+    },
     /// The user hung up.
     HangUp,
 }
@@ -222,6 +275,8 @@ pub struct Call {
     media_up: bool,
     /// The room answered `all_users` (possibly before the camera did).
     answered: bool,
+    /// `join_room` went out (signaling came up) and the room has not answered it yet.
+    join_pending: bool,
 }
 
 impl Call {
@@ -289,6 +344,7 @@ impl Call {
             }
             CallEvent::SignalingUp if self.phase.in_room() => {
                 self.signaling_up = true;
+                self.join_pending = true;
                 if matches!(self.problem, Some(Problem::SignalingUnreachable(_)))
                     || self.problem == Some(Problem::SignalingLostInCall)
                 {
@@ -356,6 +412,16 @@ impl Call {
                 self.problem = Some(Problem::RoomFull(room));
                 self.signaling_up = false;
             }
+            CallEvent::ServerError { code } if self.phase.in_room() => {
+                // A refused rejoin while media still flows leaves the call playing: a notice.
+                let join_refused = self.join_pending && !self.media_up;
+                let problem = Problem::from_server_error(&code, join_refused);
+                if problem.is_fatal() {
+                    self.phase = Error;
+                    self.signaling_up = false;
+                }
+                self.problem = Some(problem);
+            }
             CallEvent::HangUp => {
                 *self = Self::default();
             }
@@ -369,6 +435,7 @@ impl Call {
         if !self.phase.in_room() {
             return JoinAction::Wait;
         }
+        self.join_pending = false;
         if call_is_up {
             // Rejoined after a signaling blip with media still flowing: nothing to renegotiate,
             // whether the other person is back in the room yet or not.
@@ -542,6 +609,120 @@ mod tests {
         assert!(c.problem().unwrap().is_fatal());
         assert!(c.problem().unwrap().to_string().contains("Allow"));
         c.apply(CallEvent::HangUp);
+        assert_eq!(c, Call::new());
+    }
+
+    /// Every code the server sends (duet-protocol's validation codes and the server's own)
+    /// has words of its own, never the catch-all that only repeats the code.
+    #[test]
+    fn every_server_error_code_is_explained() {
+        let codes = [
+            "unknown_event",
+            "bad_payload",
+            "bad_room",
+            "bad_name",
+            "sdp_too_large",
+            "candidate_too_large",
+            "rate_limited",
+            "not_in_room",
+            "unavailable",
+            "server_full",
+        ];
+        for code in codes {
+            for join_refused in [true, false] {
+                let text = Problem::from_server_error(code, join_refused).to_string();
+                let catch_all = format!("code {code}");
+                assert!(
+                    !text.contains(&catch_all),
+                    "{code}: only the code in {text:?}"
+                );
+                let lower = text.to_lowercase();
+                assert!(
+                    lower.contains("join") || lower.contains("room names use"),
+                    "{code}: says what to do? {text:?}"
+                );
+            }
+        }
+        assert_eq!(
+            Problem::from_server_error("a_new_code", false),
+            Problem::MessageDropped("code a_new_code".to_owned())
+        );
+    }
+
+    #[test]
+    fn an_unavailable_service_refusing_the_join_asks_to_retry() {
+        let mut c = joined_call();
+        c.apply(CallEvent::ServerError {
+            code: "unavailable".into(),
+        });
+        assert_eq!(c.phase(), Phase::Error);
+        assert!(
+            !c.phase().in_room(),
+            "the join form (and its Join button) shows"
+        );
+        assert!(!c.signaling_up());
+        let problem = c.problem().unwrap();
+        assert_eq!(problem, &Problem::ServiceUnavailable);
+        assert!(problem.is_fatal());
+        let text = problem.to_string();
+        assert!(text.contains("briefly unavailable"), "{text}");
+        assert!(text.contains("press Join to try again"), "{text}");
+        // Join again a few seconds later: the notice goes, the call proceeds.
+        c.apply(CallEvent::Join { room: "r1".into() });
+        c.apply(CallEvent::MediaReady(None));
+        c.apply(CallEvent::SignalingUp);
+        assert_eq!(c.joined(&[], false), JoinAction::Wait);
+        assert_eq!(c.phase(), Phase::Waiting);
+        assert_eq!(c.problem(), None);
+    }
+
+    #[test]
+    fn an_unavailable_service_in_a_call_is_a_notice() {
+        let mut c = joined_call();
+        c.joined(&["ann".into()], false);
+        c.apply(CallEvent::ServerError {
+            code: "unavailable".into(),
+        });
+        assert_eq!(c.phase(), Phase::Connecting);
+        assert_eq!(c.problem(), Some(&Problem::ServiceUnavailableInCall));
+        assert!(!c.problem().unwrap().is_fatal());
+        c.apply(CallEvent::PeerConnected);
+        assert_eq!(c.phase(), Phase::Connected);
+
+        // A rejoin refused after a signaling blip keeps the media that still flows.
+        c.apply(CallEvent::SignalingDown { retry_in_s: 1 });
+        c.apply(CallEvent::SignalingUp);
+        c.apply(CallEvent::ServerError {
+            code: "unavailable".into(),
+        });
+        assert!(c.phase().in_room());
+        assert_eq!(c.problem(), Some(&Problem::ServiceUnavailableInCall));
+    }
+
+    #[test]
+    fn refused_joins_end_the_attempt_and_dropped_messages_do_not() {
+        for (code, problem) in [
+            ("server_full", Problem::ServerFull),
+            ("bad_room", Problem::BadRoom),
+            ("bad_name", Problem::BadName),
+        ] {
+            let mut c = joined_call();
+            c.apply(CallEvent::ServerError { code: code.into() });
+            assert_eq!(c.phase(), Phase::Error, "{code}");
+            assert_eq!(c.problem(), Some(&problem), "{code}");
+        }
+        let mut c = joined_call();
+        c.joined(&["ann".into()], false);
+        c.apply(CallEvent::ServerError {
+            code: "rate_limited".into(),
+        });
+        assert_eq!(c.phase(), Phase::Connecting);
+        assert!(!c.problem().unwrap().is_fatal());
+        // Late errors after hang-up change nothing.
+        c.apply(CallEvent::HangUp);
+        c.apply(CallEvent::ServerError {
+            code: "server_full".into(),
+        });
         assert_eq!(c, Call::new());
     }
 

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 
 use super::timers::TimerKind;
 use super::{ANSWER_DEADLINE, DISCONNECT_GRACE, EXIT_SETTLE, RESTART_DEADLINE, Session, mark};
-use crate::call::{CallEvent, JoinAction, Phase, Problem, Role};
+use crate::call::{CallEvent, JoinAction, Phase, Role};
 use crate::peer::{LinkState, PeerEvent, PeerLink};
 use crate::signaling::SignalingClient;
 
@@ -107,20 +107,11 @@ impl Session {
                 web_sys::console::warn_1(
                     &format!("server refused: {} {}", notice.code, notice.message).into(),
                 );
-                match notice.code.as_str() {
-                    "bad_room" => {
-                        self.release();
-                        self.apply(CallEvent::Failed(Problem::BadRoom));
-                    }
-                    // The server cannot take us at all: retrying at once would only add load.
-                    "server_full" => {
-                        self.release();
-                        self.apply(CallEvent::Failed(Problem::ServerRejected(
-                            "it is at capacity; try again in a few minutes".to_owned(),
-                        )));
-                    }
-                    // Anything else (rate_limited, not_in_room, …) concerns one message.
-                    _ => {}
+                // The call's state machine says it in words; a refused join ends the attempt
+                // (the Join button retries), a refused message is a notice beside the call.
+                self.apply(CallEvent::ServerError { code: notice.code });
+                if self.phase() == Phase::Error {
+                    self.release();
                 }
             }
         }
