@@ -251,6 +251,11 @@ pub enum CallEvent {
         /// True when detected from the connection rather than announced.
         lost: bool,
     },
+    /// Someone joined our room (`user_joined`, Duet's addition): their name, possibly empty.
+    PeerJoined {
+        /// The name they joined with.
+        name: String,
+    },
     /// The server said the room is full.
     RoomFull,
     /// The server answered `error {code}` (see [`Problem::from_server_error`]).
@@ -406,6 +411,9 @@ impl Call {
                     self.problem = Some(Problem::PeerLost);
                 }
             }
+            CallEvent::PeerJoined { name } if self.phase.in_room() && !name.is_empty() => {
+                self.peer_name = Some(name);
+            }
             CallEvent::RoomFull if self.phase.in_room() => {
                 self.phase = RoomFull;
                 let room = self.room.clone().unwrap_or_default();
@@ -520,6 +528,28 @@ mod tests {
         c.apply(CallEvent::PeerConnected);
         assert_eq!(c.phase(), Phase::Connected);
         assert_eq!(c.phase().as_str(), "connected");
+    }
+
+    #[test]
+    fn first_in_room_learns_the_name_of_who_joins() {
+        let mut c = joined_call();
+        c.joined(&[], false);
+        c.apply(CallEvent::PeerJoined { name: "bo".into() });
+        assert_eq!(c.peer_name(), Some("bo"));
+        c.apply(CallEvent::OfferReceived);
+        assert_eq!(c.status_text(), "Connecting to bo…");
+        c.apply(CallEvent::PeerConnected);
+        assert_eq!(c.status_text(), "In a call with bo.");
+        // They leave: the name goes with them; a nameless newcomer is "the other person".
+        c.apply(CallEvent::PeerGone { lost: false });
+        assert_eq!(c.peer_name(), None);
+        c.apply(CallEvent::PeerJoined { name: "".into() });
+        c.apply(CallEvent::OfferReceived);
+        assert_eq!(c.status_text(), "Connecting to the other person…");
+        // Not in a room: ignored.
+        c.apply(CallEvent::HangUp);
+        c.apply(CallEvent::PeerJoined { name: "cy".into() });
+        assert_eq!(c.peer_name(), None);
     }
 
     #[test]

@@ -233,6 +233,10 @@ pub enum ServerMessage {
     Candidate(IceCandidate),
     /// `user_exit`.
     UserExit(UserExit),
+    /// `user_joined` (Duet's addition): someone joined the room this client is in, so the
+    /// member who was there first learns the newcomer's name (the seed has no such event and
+    /// its clients ignore events they do not listen for).
+    UserJoined(User),
     /// `room_full`.
     RoomFull,
     /// `error` (Duet's addition).
@@ -311,6 +315,7 @@ impl ServerMessage {
             Self::Answer(_) => "getAnswer",
             Self::Candidate(_) => "getCandidate",
             Self::UserExit(_) => "user_exit",
+            Self::UserJoined(_) => "user_joined",
             Self::RoomFull => "room_full",
             Self::Error(_) => "error",
         }
@@ -323,6 +328,7 @@ impl ServerMessage {
             Self::Offer(d) | Self::Answer(d) => vec![to_value(d)],
             Self::Candidate(c) => vec![to_value(c)],
             Self::UserExit(u) => vec![to_value(u)],
+            Self::UserJoined(u) => vec![to_value(u)],
             Self::RoomFull => vec![],
             Self::Error(e) => vec![to_value(e)],
         }
@@ -336,6 +342,7 @@ impl ServerMessage {
             "getAnswer" => Self::Answer(parse("getAnswer", args)?),
             "getCandidate" => Self::Candidate(parse("getCandidate", args)?),
             "user_exit" => Self::UserExit(parse("user_exit", args)?),
+            "user_joined" => Self::UserJoined(parse("user_joined", args)?),
             "room_full" => Self::RoomFull,
             "error" => Self::Error(parse("error", args)?),
             other => return Err(SignalError::UnknownEvent(other.to_owned())),
@@ -353,6 +360,24 @@ impl ServerMessage {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn user_joined_round_trips() {
+        let m = ServerMessage::UserJoined(User {
+            id: "abc".into(),
+            email: "bo@example.com".into(),
+        });
+        assert_eq!(m.event_name(), "user_joined");
+        assert_eq!(
+            m.args(),
+            vec![json!({"id": "abc", "email": "bo@example.com"})]
+        );
+        assert_eq!(
+            ServerMessage::from_event("user_joined", &m.args()).unwrap(),
+            m
+        );
+        assert!(ServerMessage::from_event("user_joined", &[json!(3)]).is_err());
+    }
 
     #[test]
     fn parses_the_seed_payloads() {

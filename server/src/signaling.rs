@@ -315,6 +315,10 @@ impl Signaling {
                     tracing::info!(%sid, room = %departure.room, "left (joined another room)");
                     self.announce_exit(io, sid, departure);
                 }
+                let joined = user_joined(sid, name);
+                for peer in &admission.peers {
+                    deliver(io, &peer.id, &joined);
+                }
                 self.admitted(socket, sid, room, admission.peers);
             }
             Err(JoinError::Full { capacity }) => self.refused(socket, sid, room, capacity),
@@ -410,6 +414,15 @@ impl Signaling {
         }
         send(socket, &error_message(code, message));
     }
+}
+
+/// Duet's `user_joined`, for the members already in the room: the seed never told the first
+/// person the second one's name. Seed clients ignore it (no listener).
+fn user_joined(sid: &str, name: &str) -> ServerMessage {
+    ServerMessage::UserJoined(User {
+        id: sid.to_owned(),
+        email: name.to_owned(),
+    })
 }
 
 fn error_message(code: &str, message: &str) -> ServerMessage {

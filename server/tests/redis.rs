@@ -54,6 +54,11 @@ async fn a_call_across_two_nodes_with_room_full_user_exit_and_rejoin() {
     let mut b = Peer::connect(&n2, "b").await;
     assert!(a.join_expect_users("r").await.is_empty());
     assert_eq!(b.join_expect_users("r").await, vec![a.id()]);
+    // user_joined crosses nodes, ahead of the joiner's offer.
+    assert_eq!(
+        a.expect_joined().await,
+        json!({"id": b.id(), "email": "b@example.com"})
+    );
     b.emit("offer", vec![sdp("offer", "1")]).await;
     assert_eq!(a.expect("getOffer").await, sdp("offer", "1"));
     a.emit("answer", vec![sdp("answer", "2")]).await;
@@ -158,6 +163,14 @@ async fn three_nodes_share_one_room_of_three() {
     assert_eq!(b.join_expect_users("r").await, vec![a.id()]);
     // all_users lists members from every node, in joining order.
     assert_eq!(c.join_expect_users("r").await, vec![a.id(), b.id()]);
+    // Everyone already there hears of each newcomer, wherever they are.
+    let (b_user, c_user) = (
+        json!({"id": b.id(), "email": "b@example.com"}),
+        json!({"id": c.id(), "email": "c@example.com"}),
+    );
+    assert_eq!(a.expect_joined().await, b_user);
+    assert_eq!(a.expect_joined().await, c_user);
+    assert_eq!(b.expect_joined().await, c_user);
     for server in &n {
         let mut d = Peer::connect(server, "d").await;
         d.join("r").await;

@@ -19,6 +19,11 @@ async fn call_flow(server: &duet_server::RunningServer, room: &str) {
     let mut b = Peer::connect(server, "b").await;
     assert!(a.join_expect_users(room).await.is_empty());
     assert_eq!(b.join_expect_users(room).await, vec![a.id()]);
+    // Duet's addition: the one who was there first learns who joined; the joiner gets none.
+    assert_eq!(
+        a.expect_joined().await,
+        json!({"id": b.id(), "email": "b@example.com"})
+    );
     b.emit("offer", vec![sdp("offer", "1")]).await;
     assert_eq!(a.expect("getOffer").await, sdp("offer", "1"));
     a.emit("answer", vec![sdp("answer", "2")]).await;
@@ -31,6 +36,7 @@ async fn call_flow(server: &duet_server::RunningServer, room: &str) {
     a.close().await;
     assert_eq!(b.expect("user_exit").await, json!({"id": a_id}));
     b.expect_nothing_pending().await;
+    assert!(b.no_joined_pending(), "the joiner is not told of itself");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -602,8 +608,14 @@ async fn heartbeat_frees_the_seat_of_a_vanished_polling_client() {
                 let body = duet_protocol::payload::encode_text(&[ping]);
                 let posted = http.post(&url).body(body).send().await.unwrap();
                 assert!(posted.status().is_success(), "{}", posted.status());
-                let pong = http.get(&url).send().await.unwrap().text().await.unwrap();
-                assert!(pong.contains(":3"), "{pong}");
+                // A poll may bring b's user_joined ahead of the pong: read on until the pong.
+                loop {
+                    let got = http.get(&url).send().await.unwrap().text().await.unwrap();
+                    if got.contains(":3") {
+                        break;
+                    }
+                    assert!(got.contains("user_joined"), "{got}");
+                }
                 let answered = Instant::now();
                 if !matches!(stopped.try_recv(), Err(TryRecvError::Empty)) {
                     return answered;

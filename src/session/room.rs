@@ -99,6 +99,9 @@ impl Session {
                     _ => self.peer_gone(false),
                 }
             }
+            ServerMessage::UserJoined(user) => {
+                self.apply(CallEvent::PeerJoined { name: user.email });
+            }
             ServerMessage::RoomFull => {
                 self.release();
                 self.apply(CallEvent::RoomFull);

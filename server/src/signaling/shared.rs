@@ -132,6 +132,10 @@ impl Signaling {
                             tracing::info!(%sid, room = %departure.room, "left (joined another room)");
                             self.announce_exit_anywhere(root, &sid, departure).await;
                         }
+                        let joined = super::user_joined(&sid, &join.email);
+                        for peer in &admission.peers {
+                            deliver_anywhere(root, &peer.id, &joined).await;
+                        }
                         self.admitted(socket, &sid, &join.room, admission.peers);
                     }
                     Ok(Err(JoinError::Full { capacity })) => {

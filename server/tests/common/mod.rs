@@ -63,6 +63,9 @@ pub struct Peer {
     client: SocketClient,
     origin: Instant,
     events: VecDeque<(String, Vec<Value>)>,
+    /// `user_joined` payloads, kept apart: they only add to the seed's sequence of events, which
+    /// the tests check as it is; [`expect_joined`](Self::expect_joined) checks them.
+    joined: VecDeque<Value>,
     pub closed: bool,
 }
 
@@ -92,6 +95,7 @@ impl Peer {
             client,
             origin,
             events: VecDeque::new(),
+            joined: VecDeque::new(),
             closed: false,
         };
         let deadline = Instant::now() + WAIT;
@@ -158,7 +162,12 @@ impl Peer {
         }
         while let Some(ev) = self.client.poll_event() {
             if let ClientEvent::Event { name, args, .. } = ev {
-                self.events.push_back((name, args));
+                if name == "user_joined" {
+                    self.joined
+                        .push_back(args.into_iter().next().unwrap_or(Value::Null));
+                } else {
+                    self.events.push_back((name, args));
+                }
             }
         }
         self.flush().await;
@@ -196,6 +205,32 @@ impl Peer {
             );
             self.pump_once(deadline).await;
         }
+    }
+
+    /// The next `user_joined` payload (`{id, email}`), waiting for it if needed.
+    pub async fn expect_joined(&mut self) -> Value {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(user) = self.joined.pop_front() {
+                return user;
+            }
+            assert!(
+                !self.closed,
+                "{}: closed while waiting for user_joined",
+                self.name
+            );
+            assert!(
+                Instant::now() < deadline,
+                "{}: no user_joined within {WAIT:?}",
+                self.name
+            );
+            self.pump_once(deadline).await;
+        }
+    }
+
+    /// Whether no `user_joined` arrived that was not taken by [`expect_joined`](Self::expect_joined).
+    pub fn no_joined_pending(&self) -> bool {
+        self.joined.is_empty()
     }
 
     /// The next event, which must be `name`; returns its first argument (or null).
