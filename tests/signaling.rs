@@ -91,6 +91,13 @@ async fn signaling_module_talks_to_duet_server() {
     assert_eq!(users.len(), 1);
     assert_eq!(users[0].email, "ann");
 
+    // Duet's addition: ann hears who joined.
+    let ServerMessage::UserJoined(joined) = message(&mut rx_a, "user_joined").await else {
+        panic!("expected user_joined")
+    };
+    assert_eq!(joined.email, "bob");
+    assert!(!joined.id.is_empty());
+
     let offer = SessionDescription {
         kind: SdpType::Offer,
         sdp: "v=0\r\n".into(),
