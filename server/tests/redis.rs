@@ -59,14 +59,7 @@ async fn a_call_across_two_nodes_with_room_full_user_exit_and_rejoin() {
         a.expect_joined().await,
         json!({"id": b.id(), "email": "b@example.com"})
     );
-    b.emit("offer", vec![sdp("offer", "1")]).await;
-    assert_eq!(a.expect("getOffer").await, sdp("offer", "1"));
-    a.emit("answer", vec![sdp("answer", "2")]).await;
-    assert_eq!(b.expect("getAnswer").await, sdp("answer", "2"));
-    a.emit("candidate", vec![candidate("a")]).await;
-    b.emit("candidate", vec![candidate("b")]).await;
-    assert_eq!(b.expect("getCandidate").await, candidate("a"));
-    assert_eq!(a.expect("getCandidate").await, candidate("b"));
+    Peer::exchange_offer_answer_candidates(&mut b, &mut a).await;
 
     // A third person is refused on either node, and is in no room.
     for server in [&n1, &n2] {

@@ -24,14 +24,7 @@ async fn call_flow(server: &duet_server::RunningServer, room: &str) {
         a.expect_joined().await,
         json!({"id": b.id(), "email": "b@example.com"})
     );
-    b.emit("offer", vec![sdp("offer", "1")]).await;
-    assert_eq!(a.expect("getOffer").await, sdp("offer", "1"));
-    a.emit("answer", vec![sdp("answer", "2")]).await;
-    assert_eq!(b.expect("getAnswer").await, sdp("answer", "2"));
-    a.emit("candidate", vec![candidate("a")]).await;
-    b.emit("candidate", vec![candidate("b")]).await;
-    assert_eq!(b.expect("getCandidate").await, candidate("a"));
-    assert_eq!(a.expect("getCandidate").await, candidate("b"));
+    Peer::exchange_offer_answer_candidates(&mut b, &mut a).await;
     let a_id = a.id();
     a.close().await;
     assert_eq!(b.expect("user_exit").await, json!({"id": a_id}));

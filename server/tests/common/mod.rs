@@ -253,6 +253,19 @@ impl Peer {
         (a, b)
     }
 
+    /// The seed's signaling once both are in a room: `joiner` offers, `first` answers, each
+    /// sends a candidate; asserts that every message arrives unchanged at the other one.
+    pub async fn exchange_offer_answer_candidates(joiner: &mut Peer, first: &mut Peer) {
+        joiner.emit("offer", vec![sdp("offer", "1")]).await;
+        assert_eq!(first.expect("getOffer").await, sdp("offer", "1"));
+        first.emit("answer", vec![sdp("answer", "2")]).await;
+        assert_eq!(joiner.expect("getAnswer").await, sdp("answer", "2"));
+        first.emit("candidate", vec![candidate("a")]).await;
+        joiner.emit("candidate", vec![candidate("b")]).await;
+        assert_eq!(joiner.expect("getCandidate").await, candidate("a"));
+        assert_eq!(first.expect("getCandidate").await, candidate("b"));
+    }
+
     /// Joins and returns the ids in `all_users`.
     pub async fn join_expect_users(&mut self, room: &str) -> Vec<String> {
         self.join(room).await;
