@@ -52,6 +52,14 @@ fn client() -> (SignalingClient, Events) {
     (c, rx)
 }
 
+/// Waits until the client reports its Socket.IO connection up.
+async fn connected(rx: &mut Events) {
+    next_matching(rx, LONG, "connect", |e| {
+        (e == SignalingEvent::Connected).then_some(())
+    })
+    .await;
+}
+
 async fn message(rx: &mut Events, what: &str) -> ServerMessage {
     next_matching(rx, LONG, what, |ev| match ev {
         SignalingEvent::Message(m) => Some(m),
@@ -71,10 +79,7 @@ fn join(c: &SignalingClient, room: &str, name: &str) {
 async fn signaling_module_talks_to_duet_server() {
     let room = unique("sig");
     let (a, mut rx_a) = client();
-    next_matching(&mut rx_a, LONG, "connect", |e| {
-        (e == SignalingEvent::Connected).then_some(())
-    })
-    .await;
+    connected(&mut rx_a).await;
     assert!(a.is_connected());
     join(&a, &room, "ann");
     assert_eq!(
@@ -462,14 +467,8 @@ async fn takes_over_the_connection_index_html_opened() {
     let (ws, frames, _on_message) = early_socket(&url);
     // The server's handshake arrives before the app takes the socket over.
     wait_for("the handshake buffered", LONG, || frames.length() >= 1).await;
-    let (tx, mut rx) = mpsc::unbounded();
-    let c = SignalingClient::connect(&url, move |ev| {
-        let _ = tx.unbounded_send(ev);
-    });
-    next_matching(&mut rx, LONG, "connect", |e| {
-        (e == SignalingEvent::Connected).then_some(())
-    })
-    .await;
+    let (c, mut rx) = client();
+    connected(&mut rx).await;
     assert!(!early_socket_announced(), "taken once");
     let room = unique("early");
     join(&c, &room, "ann");
@@ -492,14 +491,8 @@ async fn closes_an_early_connection_it_cannot_use() {
     // Meant for another server: closed, and the client opens its own.
     let url = duet_protocol::endpoint::websocket_url(server()).unwrap();
     let (ws, _frames, _on_message) = early_socket("ws://elsewhere.invalid/socket.io/");
-    let (tx, mut rx) = mpsc::unbounded();
-    let c = SignalingClient::connect(&url, move |ev| {
-        let _ = tx.unbounded_send(ev);
-    });
-    next_matching(&mut rx, LONG, "connect", |e| {
-        (e == SignalingEvent::Connected).then_some(())
-    })
-    .await;
+    let (c, mut rx) = client();
+    connected(&mut rx).await;
     assert!(!early_socket_announced());
     wait_for("the unused socket closed", LONG, || {
         ws.ready_state() == web_sys::WebSocket::CLOSED
