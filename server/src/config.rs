@@ -79,9 +79,35 @@ pub struct Config {
     #[arg(long, env = "DUET_TURN_USERNAME")]
     pub turn_username: Option<String>,
 
-    /// Credential for the turn:/turns: ICE servers.
+    /// Credential for the turn:/turns: ICE servers. A fixed pair is handed to every visitor in
+    /// `/config.json`, so anyone can use the relay with it: prefer --turn-secret.
     #[arg(long, env = "DUET_TURN_CREDENTIAL", hide_env_values = true)]
     pub turn_credential: Option<String>,
+
+    /// Secret shared with the TURN server (coturn's `use-auth-secret` + `static-auth-secret`):
+    /// each `/config.json` then carries a fresh username `<expiry>:<tag>` and its HMAC-SHA1
+    /// credential, valid for --turn-ttl; the secret itself never leaves the server.
+    /// --turn-secret-file keeps it out of `ps`.
+    #[arg(
+        long,
+        env = "DUET_TURN_SECRET",
+        hide_env_values = true,
+        conflicts_with_all = ["turn_secret_file", "turn_username", "turn_credential"]
+    )]
+    pub turn_secret: Option<String>,
+
+    /// File holding the TURN shared secret (one line), instead of --turn-secret.
+    #[arg(
+        long,
+        env = "DUET_TURN_SECRET_FILE",
+        conflicts_with_all = ["turn_username", "turn_credential"]
+    )]
+    pub turn_secret_file: Option<PathBuf>,
+
+    /// How long a minted TURN credential stays valid: seconds, or with a unit (`90m`, `1h`,
+    /// `1d`). A call keeps its relay past expiry; only new allocations are refused.
+    #[arg(long, env = "DUET_TURN_TTL", default_value = "1h", value_parser = crate::turn::parse_ttl)]
+    pub turn_ttl: Duration,
 
     /// PEM certificate chain for HTTPS (with --tls-key).
     #[arg(
@@ -207,6 +233,24 @@ mod tests {
             assert!(Config::from_args(args).is_err(), "{bad:?} accepted");
         }
         assert!(Config::from_args(["duet-server", "--relay-rate", "0.5"]).is_ok());
+    }
+
+    #[test]
+    fn turn_secret_excludes_the_static_pair() {
+        let c = Config::from_args(["duet-server", "--turn-secret", "s"]).unwrap();
+        assert_eq!(c.turn_ttl, Duration::from_secs(3600));
+        let c = Config::from_args(["duet-server", "--turn-secret-file", "f", "--turn-ttl", "5m"])
+            .unwrap();
+        assert_eq!(c.turn_ttl, Duration::from_secs(300));
+        for bad in [
+            &["--turn-secret", "s", "--turn-username", "u"][..],
+            &["--turn-secret", "s", "--turn-secret-file", "f"],
+            &["--turn-secret-file", "f", "--turn-credential", "c"],
+            &["--turn-secret", "s", "--turn-ttl", "0"],
+        ] {
+            let args = std::iter::once("duet-server").chain(bad.iter().copied());
+            assert!(Config::from_args(args).is_err(), "{bad:?} accepted");
+        }
     }
 
     #[test]

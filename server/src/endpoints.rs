@@ -44,10 +44,13 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
         .into_response()
 }
 
+/// A fresh client config per request (with `--turn-secret`, a fresh TURN pair). Never stored by
+/// the browser or a proxy: it may carry credentials, and a minted pair must not outlive its
+/// request in a shared cache (with no credentials it is tiny, so `no-store` costs nothing).
 pub(crate) async fn config_json(State(state): State<AppState>) -> Response {
     (
         [(header::CACHE_CONTROL, "no-store")],
-        axum::Json(state.client_config.as_ref().clone()),
+        axum::Json(state.ice.client_config(std::time::SystemTime::now())),
     )
         .into_response()
 }

@@ -11,7 +11,7 @@
 //! (several nodes over Redis), [`signaling`]
 //! (event handlers), [`limits`] (rate and connection limits), [`origin`] (socket Origin policy),
 //! [`static_files`] (the frontend and security headers), [`client_config`] (`/config.json`),
-//! [`tls`] (HTTPS), [`metrics`] (Prometheus text).
+//! [`tls`] (HTTPS), [`turn`] (short-lived TURN credentials), [`metrics`] (Prometheus text).
 
 pub mod addresses;
 pub mod client_config;
@@ -25,6 +25,7 @@ pub mod rooms;
 pub mod signaling;
 pub mod static_files;
 pub mod tls;
+pub mod turn;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -44,7 +45,7 @@ use tower_http::compression::CompressionLayer;
 pub use addresses::{local_addresses, urls_to_open};
 pub use config::Config;
 
-use client_config::ClientConfig;
+use client_config::IceSettings;
 use cluster::{Cluster, ClusterAdapter, ClusterConfig};
 use limits::ConnectionGate;
 use metrics::Metrics;
@@ -75,6 +76,9 @@ pub enum ServeError {
     /// `--redis-url` was given and Redis is unusable.
     #[error(transparent)]
     Cluster(#[from] cluster::ClusterError),
+    /// `--turn-secret`/`--turn-secret-file` is unusable.
+    #[error(transparent)]
+    Turn(#[from] turn::TurnSecretError),
     /// The Redis adapter could not subscribe to its channels.
     #[error("redis adapter: {0}")]
     Adapter(String),
@@ -100,7 +104,8 @@ struct AppState {
     rooms: Arc<RoomRegistry>,
     /// With `--redis-url`: the node, for /healthz and the node gauges.
     cluster: Option<Arc<Cluster>>,
-    client_config: Arc<ClientConfig>,
+    /// The ICE servers handed out by `/config.json` (TURN credentials minted per request).
+    ice: Arc<IceSettings>,
     origins: OriginPolicy,
 }
 
@@ -203,7 +208,7 @@ pub async fn serve(config: Config, listener: TcpListener) -> Result<RunningServe
         gate: gate.clone(),
         rooms: rooms.clone(),
         cluster: cluster.clone(),
-        client_config: Arc::new(ClientConfig::from_config(&config)),
+        ice: Arc::new(IceSettings::from_config(&config)?),
         origins: OriginPolicy::new(&config.allowed_origins),
     };
     let (socket_layer, io) = socket_layer(&config, state.clone()).await?;

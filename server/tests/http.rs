@@ -199,6 +199,54 @@ async fn config_json_reflects_the_flags() {
     server.shutdown().await.unwrap();
 }
 
+/// `--turn-secret`: every request gets its own short-lived pair (coturn's use-auth-secret),
+/// never the secret, and the response is not stored anywhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn config_json_mints_short_lived_turn_credentials() {
+    let http = http_client(None);
+    let server = start(&[
+        "--ice-server",
+        "turn:127.0.0.1:3478",
+        "--turn-secret",
+        "s3cret",
+        "--turn-ttl",
+        "120",
+    ])
+    .await;
+    let mut usernames = Vec::new();
+    for _ in 0..2 {
+        let unix_now = || {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs()
+        };
+        let before = unix_now();
+        let res = http
+            .get(format!("{}/config.json", server.base_url()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(header(&res, "cache-control"), "no-store");
+        let text = res.text().await.unwrap();
+        let after = unix_now();
+        assert!(!text.contains("s3cret"), "the secret leaked: {text}");
+        let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let turn = &json["iceServers"][0];
+        let username = turn["username"].as_str().unwrap().to_owned();
+        let expiry: u64 = username.split_once(':').unwrap().0.parse().unwrap();
+        assert!(
+            (before + 120..=after + 120).contains(&expiry),
+            "{username} does not expire 120 s after the request ({before}..={after})"
+        );
+        let secret = duet_server::turn::TurnSecret::new("s3cret").unwrap();
+        assert_eq!(turn["credential"], secret.credential(&username).as_str());
+        usernames.push(username);
+    }
+    assert_ne!(usernames[0], usernames[1], "minted per request");
+    server.shutdown().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn healthz_and_metrics() {
     let server = start(&[]).await;
