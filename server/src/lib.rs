@@ -400,7 +400,9 @@ async fn socket_gate(State(state): State<AppState>, req: Request, next: Next) ->
         .split('&')
         .any(|kv| kv.starts_with("sid="));
     if new_session && state.gate.is_full() {
-        state.metrics.rejection("server_full");
+        state
+            .metrics
+            .rejection(duet_protocol::signaling::ErrorCode::ServerFull.as_str());
         tracing::warn!("signaling socket refused: too many connections");
         return (StatusCode::SERVICE_UNAVAILABLE, "too many connections\n").into_response();
     }

@@ -23,6 +23,7 @@ use std::future::{Ready, ready};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
+use duet_protocol::signaling::{ErrorCode, event};
 use futures_util::FutureExt as _;
 use serde_json::Value;
 use socketioxide::SocketIo;
@@ -37,9 +38,6 @@ use crate::limits::{ConnectionGate, ConnectionSlot, TokenBucket, WarnThrottle};
 use crate::metrics::Metrics;
 use crate::rooms::Rooms;
 use events::{error_message, send};
-
-/// The events a client may send; anything else goes to the fallback handler.
-const CLIENT_EVENTS: [&str; 5] = ["join_room", "leave_room", "offer", "answer", "candidate"];
 
 /// How often one connection's rejected input may be logged at warn level.
 const WARN_PERIOD: Duration = Duration::from_secs(10);
@@ -174,7 +172,7 @@ impl<R: Rooms> Signaling<R> {
             admitted,
             queue,
         });
-        for name in CLIENT_EVENTS {
+        for name in event::CLIENT {
             let (sig, conn) = (self.clone(), conn.clone());
             socket.on(
                 name,
@@ -245,11 +243,11 @@ impl<R: Rooms> Signaling<R> {
         let conn = conn.upgrade();
         let Some(conn) = conn.filter(|c| c.admitted) else {
             // The HTTP layer refuses handshakes when full; this catches the ones that raced.
-            self.metrics.rejection("server_full");
+            self.metrics.rejection(ErrorCode::ServerFull.as_str());
             tracing::warn!(sid = %socket.id, "too many connections, closing");
             send(
                 &socket,
-                &error_message("server_full", "too many connections"),
+                &error_message(ErrorCode::ServerFull, "too many connections"),
             );
             let _ = socket.disconnect();
             return;

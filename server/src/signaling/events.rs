@@ -4,7 +4,7 @@
 use std::time::Instant;
 
 use duet_protocol::signaling::{
-    ClientMessage, ErrorNotice, JoinRoom, ServerMessage, User, UserExit,
+    ClientMessage, ErrorCode, ErrorNotice, JoinRoom, ServerMessage, User, UserExit, event,
 };
 use serde_json::Value;
 use socketioxide::adapter::Adapter;
@@ -29,7 +29,7 @@ impl<R: Rooms> Signaling<R> {
                 socket,
                 conn,
                 name,
-                "rate_limited",
+                ErrorCode::RateLimited,
                 "too many events, slow down",
             );
             return None;
@@ -61,9 +61,9 @@ impl<R: Rooms> Signaling<R> {
                 return self.join(root, socket, conn, &sid, join).await;
             }
             ClientMessage::LeaveRoom => return self.leave(root, &sid, "left").await,
-            ClientMessage::Offer(d) => ("offer", ServerMessage::Offer(d)),
-            ClientMessage::Answer(d) => ("answer", ServerMessage::Answer(d)),
-            ClientMessage::Candidate(c) => ("candidate", ServerMessage::Candidate(c)),
+            ClientMessage::Offer(d) => (event::OFFER, ServerMessage::Offer(d)),
+            ClientMessage::Answer(d) => (event::ANSWER, ServerMessage::Answer(d)),
+            ClientMessage::Candidate(c) => (event::CANDIDATE, ServerMessage::Candidate(c)),
         };
         self.relay(root, socket, conn, &sid, event, outgoing).await;
     }
@@ -85,7 +85,7 @@ impl<R: Rooms> Signaling<R> {
                 return;
             }
             Err(JoinFailure::Unavailable(e)) => {
-                return self.unavailable(socket, conn, "join_room", &e.to_string());
+                return self.unavailable(socket, conn, event::JOIN_ROOM, &e.to_string());
             }
         };
         if let Some(departure) = &admission.left {
@@ -114,7 +114,13 @@ impl<R: Rooms> Signaling<R> {
         let peers = match self.rooms.peers(sid).await {
             Ok(Some(peers)) => peers,
             Ok(None) => {
-                return self.reject(socket, conn, event, "not_in_room", "join a room first");
+                return self.reject(
+                    socket,
+                    conn,
+                    event,
+                    ErrorCode::NotInRoom,
+                    "join a room first",
+                );
             }
             Err(e) => return self.unavailable(socket, conn, event, &e.to_string()),
         };
@@ -176,7 +182,7 @@ impl<R: Rooms> Signaling<R> {
             socket,
             conn,
             event,
-            "unavailable",
+            ErrorCode::Unavailable,
             "the call service is briefly unavailable; try again in a few seconds",
         );
     }
@@ -186,14 +192,14 @@ impl<R: Rooms> Signaling<R> {
         socket: &SocketRef<A>,
         conn: &Connection,
         event: &str,
-        code: &'static str,
+        code: ErrorCode,
         message: &str,
     ) {
-        self.metrics.rejection(code);
+        self.metrics.rejection(code.as_str());
         if let Some(suppressed) = lock(&conn.warn).allow(Instant::now()) {
             let sid = socket.id.to_string();
             let room = self.rooms.here().room_of(&sid).unwrap_or_default();
-            tracing::warn!(%sid, %room, event, code, suppressed, "rejected: {message}");
+            tracing::warn!(%sid, %room, event, %code, suppressed, "rejected: {message}");
         }
         send(socket, &error_message(code, message));
     }
@@ -218,9 +224,9 @@ fn user_joined(sid: &str, name: &str) -> ServerMessage {
     })
 }
 
-pub(super) fn error_message(code: &str, message: &str) -> ServerMessage {
+pub(super) fn error_message(code: ErrorCode, message: &str) -> ServerMessage {
     ServerMessage::Error(ErrorNotice {
-        code: code.to_owned(),
+        code,
         message: message.to_owned(),
     })
 }

@@ -15,6 +15,7 @@ use tokio::sync::{Notify, mpsc, watch};
 
 use super::{Connection, Signaling};
 use crate::rooms::Rooms;
+use duet_protocol::signaling::ErrorCode;
 
 /// Events one connection may have waiting. The rate limit (burst 100 by default) keeps a
 /// well-behaved client far below; beyond it events are refused as `rate_limited`.
@@ -108,7 +109,7 @@ pub(super) fn enqueue_event<R: Rooms, A: Adapter>(
             socket,
             conn,
             name,
-            "rate_limited",
+            ErrorCode::RateLimited,
             "too many events waiting, slow down",
         );
     }
