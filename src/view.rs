@@ -6,7 +6,8 @@ use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use leptos::prelude::*;
 use web_sys::MediaStream;
 
-use crate::call::{Call, CallEvent, Problem};
+use crate::call::Problem;
+use crate::call::legacy::{Call, CallEvent};
 use crate::config::Settings;
 use crate::media::{Device, Kind};
 

@@ -8,7 +8,8 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use duet::call::{CallEvent, Problem};
+use duet::call::Problem;
+use duet::call::legacy::CallEvent;
 use duet::config::Settings;
 use duet::media::{self, Kind, MediaRequest};
 use duet::peer::{self, LinkState, PeerEvent, PeerLink};

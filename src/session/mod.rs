@@ -24,7 +24,8 @@ use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 
 use self::timers::TimerKind;
-use crate::call::{Call, CallEvent, Phase, Problem};
+use crate::call::legacy::{Call, CallEvent};
+use crate::call::{Phase, Problem};
 use crate::config::{self, IceServer, Settings};
 use crate::media::{self, Device, DeviceWatcher, Kind, LocalMedia, MediaRequest};
 use crate::peer::{PeerEvent, PeerLink};

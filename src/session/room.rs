@@ -8,7 +8,8 @@ use leptos::prelude::*;
 
 use super::timers::TimerKind;
 use super::{ANSWER_DEADLINE, DISCONNECT_GRACE, EXIT_SETTLE, RESTART_DEADLINE, Session, mark};
-use crate::call::{CallEvent, JoinAction, Phase, Role};
+use crate::call::Phase;
+use crate::call::legacy::{CallEvent, JoinAction, Role};
 use crate::peer::{LinkState, PeerEvent, PeerLink};
 use crate::signaling::SignalingClient;
 
