@@ -10,7 +10,6 @@
 //! - [`io`]: inputs and actions; [`phase`], [`problem`]: what the page says.
 
 mod io;
-pub mod legacy;
 mod machine;
 mod negotiation;
 mod phase;
