@@ -56,8 +56,8 @@ pub fn simulate_transport_loss(pattern: &str) -> usize {
     closed
 }
 
-/// The current time for the protocol's deadlines.
-fn now() -> Duration {
+/// The current time (`performance.now()`) for the protocol's and the call machine's deadlines.
+pub(crate) fn now() -> Duration {
     let ms = web_sys::window()
         .and_then(|w| w.performance())
         .map(|p| p.now())

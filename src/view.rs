@@ -6,7 +6,7 @@ use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use leptos::prelude::*;
 use web_sys::MediaStream;
 
-use crate::call::{Call, CallEvent, Problem};
+use crate::call::{Call, Problem};
 use crate::config::Settings;
 use crate::media::{Device, Kind};
 
@@ -59,7 +59,7 @@ impl Commands {
 /// The reactive view of the call that components render.
 #[derive(Clone, Copy)]
 pub struct CallView {
-    /// The call's state machine.
+    /// What the call machine shows (phase, problem, peer name), written by the session.
     pub call: RwSignal<Call>,
     /// The microphone sends (track enabled).
     pub mic_on: RwSignal<bool>,
@@ -92,15 +92,10 @@ pub struct CallView {
 impl CallView {
     /// Fresh signals, with the join form prefilled from the URL.
     pub fn new(settings: &Settings) -> Self {
-        let call = {
-            let mut c = Call::new();
-            if settings.bad_room {
-                c.apply(CallEvent::Join {
-                    room: String::new(),
-                });
-                c.apply(CallEvent::Failed(Problem::BadRoom));
-            }
-            c
+        let call = if settings.bad_room {
+            Call::failed(Problem::BadRoom)
+        } else {
+            Call::new()
         };
         Self {
             call: RwSignal::new(call),

@@ -1,5 +1,7 @@
 //! One RTCPeerConnection and everything hung on it: its event closures, the candidates that
-//! arrived before the remote description, and perfect-negotiation glare handling.
+//! arrived before the remote description, and the mechanics of negotiation (rollback, senders
+//! declared before the camera). Whether to offer, answer or ignore is the call machine's
+//! decision ([`crate::call`]); this module only does it.
 //!
 //! A [`PeerLink`] reports what happens through a sink as [`PeerEvent`]s tagged with its id, so
 //! a session can ignore late events from a link it already replaced. Closing (or dropping) the
@@ -14,10 +16,10 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    MediaStream, MediaStreamTrack, RtcBundlePolicy, RtcConfiguration, RtcOfferOptions,
-    RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState, RtcRtpSender,
-    RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSdpType, RtcSessionDescriptionInit,
-    RtcSignalingState, RtcTrackEvent,
+    MediaStream, MediaStreamTrack, RtcBundlePolicy, RtcConfiguration, RtcIceConnectionState,
+    RtcOfferOptions, RtcPeerConnection, RtcPeerConnectionIceEvent, RtcPeerConnectionState,
+    RtcRtpSender, RtcRtpTransceiverDirection, RtcRtpTransceiverInit, RtcSdpType,
+    RtcSessionDescriptionInit, RtcSignalingState, RtcTrackEvent,
 };
 
 mod dictionaries;
@@ -25,6 +27,7 @@ mod dictionaries;
 use self::dictionaries::{
     candidate_to_js, description_from_js, description_to_js, ice_servers_to_js,
 };
+pub use crate::call::LinkState;
 use crate::config::IceServer;
 use crate::js::js_string;
 use crate::media::{Kind, LocalMedia};
@@ -66,21 +69,6 @@ fn browser(op: &'static str) -> impl Fn(JsValue) -> PeerError {
     }
 }
 
-/// The connection's state, as RTCPeerConnection.connectionState.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LinkState {
-    /// new / connecting.
-    Connecting,
-    /// Media flows.
-    Connected,
-    /// Temporarily lost (may recover on its own).
-    Disconnected,
-    /// ICE gave up; needs a restart.
-    Failed,
-    /// Closed locally.
-    Closed,
-}
-
 /// What a link reports.
 #[derive(Debug, Clone)]
 pub enum PeerEvent {
@@ -90,6 +78,9 @@ pub enum PeerEvent {
     RemoteStream(MediaStream),
     /// The connection state changed.
     State(LinkState),
+    /// An ICE candidate error (`icecandidateerror`): the STUN/TURN error code (401 and 403 mean
+    /// a relay refused our credentials).
+    CandidateError(u16),
 }
 
 type Sink = Rc<dyn Fn(u64, PeerEvent)>;
@@ -99,16 +90,14 @@ pub struct PeerLink {
     id: u64,
     pc: RtcPeerConnection,
     pending: Vec<IceCandidate>,
-    ignoring_offer: bool,
     remote: MediaStream,
     closed: bool,
-    /// An offer was made or accepted on this connection.
-    used: Cell<bool>,
     /// Senders declared before the camera was ready, waiting for their tracks.
     waiting_senders: RefCell<Vec<(Kind, RtcRtpSender)>>,
     _on_candidate: Closure<dyn FnMut(RtcPeerConnectionIceEvent)>,
     _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
     _on_state: Closure<dyn FnMut()>,
+    _on_candidate_error: Closure<dyn FnMut(web_sys::Event)>,
 }
 
 impl PeerLink {
@@ -167,33 +156,53 @@ impl PeerLink {
         });
         pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
 
-        let s = sink;
+        let s = sink.clone();
         let pc_for_state = pc.clone();
         let on_state = Closure::<dyn FnMut()>::new(move || {
             let state = match pc_for_state.connection_state() {
                 RtcPeerConnectionState::Connected => LinkState::Connected,
                 RtcPeerConnectionState::Disconnected => LinkState::Disconnected,
-                RtcPeerConnectionState::Failed => LinkState::Failed,
-                RtcPeerConnectionState::Closed => LinkState::Closed,
+                // ICE still connected: what failed is the DTLS handshake over it.
+                RtcPeerConnectionState::Failed => match pc_for_state.ice_connection_state() {
+                    RtcIceConnectionState::Connected | RtcIceConnectionState::Completed => {
+                        LinkState::HandshakeFailed
+                    }
+                    _ => LinkState::Failed,
+                },
+                RtcPeerConnectionState::Closed => return,
                 _ => LinkState::Connecting,
             };
             s(id, PeerEvent::State(state));
         });
         pc.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
 
+        let s = sink;
+        let on_candidate_error =
+            Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
+                let code = js_sys::Reflect::get(&ev, &"errorCode".into())
+                    .ok()
+                    .and_then(|c| c.as_f64())
+                    .unwrap_or(0.0);
+                s(id, PeerEvent::CandidateError(code as u16));
+            });
+        let _ = js_sys::Reflect::set(
+            &pc,
+            &"onicecandidateerror".into(),
+            on_candidate_error.as_ref(),
+        );
+
         LIVE_LINKS.with(|n| n.set(n.get() + 1));
         Ok(Self {
             id,
             pc,
             pending: Vec::new(),
-            ignoring_offer: false,
             remote,
             closed: false,
-            used: Cell::new(false),
             waiting_senders: RefCell::new(Vec::new()),
             _on_candidate: on_candidate,
             _on_track: on_track,
             _on_state: on_state,
+            _on_candidate_error: on_candidate_error,
         })
     }
 
@@ -205,12 +214,6 @@ impl PeerLink {
     /// The remote stream (empty until tracks arrive).
     pub fn remote_stream(&self) -> &MediaStream {
         &self.remote
-    }
-
-    /// Whether this connection has negotiated anything yet; an unused one can make the first
-    /// offer as well as a new one would, without the cost of opening another.
-    pub fn is_used(&self) -> bool {
-        self.used.get() || self.closed
     }
 
     /// Whether media flows now.
@@ -257,14 +260,13 @@ impl PeerLink {
     }
 
     /// Gives this connection the local media that arrived after it was opened: the senders
-    /// declared by [`PeerLink::add_waiting_senders`] get their tracks, or, when nothing was
-    /// negotiated yet, the tracks are added as [`PeerLink::add_local`] does.
+    /// declared by [`PeerLink::add_waiting_senders`] get their tracks, or, without any, the
+    /// tracks are added as [`PeerLink::add_local`] does (the machine asks for that only while
+    /// nothing was negotiated).
     pub async fn attach_local(&self, media: &LocalMedia) -> Result<(), PeerError> {
         let waiting = std::mem::take(&mut *self.waiting_senders.borrow_mut());
         if waiting.is_empty() {
-            if !self.is_used() {
-                self.add_local(media);
-            }
+            self.add_local(media);
             return Ok(());
         }
         for (kind, sender) in waiting {
@@ -292,7 +294,6 @@ impl PeerLink {
 
     /// Creates an offer (with fresh ICE credentials for a restart), sets it locally, returns it.
     pub async fn make_offer(&self, ice_restart: bool) -> Result<SessionDescription, PeerError> {
-        self.used.set(true);
         let options = RtcOfferOptions::new();
         if ice_restart {
             options.set_ice_restart(true);
@@ -311,21 +312,14 @@ impl PeerLink {
         Ok(desc)
     }
 
-    /// Handles an offer from the other side, perfect-negotiation style: on glare a polite link
-    /// rolls its own offer back, an impolite one ignores the incoming offer (`Ok(None)`).
-    /// Returns the answer to send.
+    /// Applies an offer from the other side, rolling back our own pending offer first (the
+    /// polite side of perfect negotiation; the machine ignores the offer instead when it plays
+    /// the impolite side). Returns the answer to send.
     pub async fn accept_offer(
         &mut self,
         offer: &SessionDescription,
-        polite: bool,
-    ) -> Result<Option<SessionDescription>, PeerError> {
-        self.used.set(true);
-        let glare = self.pc.signaling_state() != RtcSignalingState::Stable;
-        self.ignoring_offer = glare && !polite;
-        if self.ignoring_offer {
-            return Ok(None);
-        }
-        if glare {
+    ) -> Result<SessionDescription, PeerError> {
+        if self.pc.signaling_state() != RtcSignalingState::Stable {
             let rollback = RtcSessionDescriptionInit::new(RtcSdpType::Rollback);
             JsFuture::from(self.pc.set_local_description(&rollback))
                 .await
@@ -338,7 +332,7 @@ impl PeerLink {
         let answer = JsFuture::from(self.pc.create_answer())
             .await
             .map_err(browser("createAnswer"))?;
-        self.set_local(answer).await.map(Some)
+        self.set_local(answer).await
     }
 
     /// Applies the answer to our offer. An answer when no offer is pending (a duplicate, or one
@@ -366,19 +360,16 @@ impl PeerLink {
             }
             return Ok(());
         }
-        let result = JsFuture::from(
+        // Candidates for an offer the machine ignored on glare fail here; the caller only logs.
+        JsFuture::from(
             self.pc
                 .add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&candidate_to_js(
                     &candidate,
                 ))),
         )
         .await
-        .map_err(browser("addIceCandidate"));
-        match result {
-            // Candidates for an offer we ignored on glare are expected to fail.
-            Err(_) if self.ignoring_offer => Ok(()),
-            other => other.map(|_| ()),
-        }
+        .map_err(browser("addIceCandidate"))?;
+        Ok(())
     }
 
     async fn flush_candidates(&mut self) {
@@ -420,11 +411,6 @@ impl PeerLink {
         total
     }
 
-    /// Whether our offer is out and no answer came back yet.
-    pub fn awaiting_answer(&self) -> bool {
-        !self.closed && self.pc.signaling_state() == RtcSignalingState::HaveLocalOffer
-    }
-
     /// Candidates waiting for the remote description.
     pub fn pending_candidates(&self) -> usize {
         self.pending.len()
@@ -439,6 +425,7 @@ impl PeerLink {
         self.pc.set_onicecandidate(None);
         self.pc.set_ontrack(None);
         self.pc.set_onconnectionstatechange(None);
+        let _ = js_sys::Reflect::set(&self.pc, &"onicecandidateerror".into(), &JsValue::NULL);
         self.pc.close();
         for t in self.remote.get_tracks().iter() {
             let t: MediaStreamTrack = t.unchecked_into();

@@ -12,7 +12,7 @@ impl Session {
         let Some(media) = &self.media else { return };
         match media.switch_device(kind, id).await {
             Ok(track) => {
-                if let Some(link) = &self.link
+                if let Some((_, link)) = &self.link
                     && let Err(e) = link.replace_track(&track).await
                 {
                     web_sys::console::warn_1(&format!("replaceTrack: {e}").into());

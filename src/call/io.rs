@@ -1,0 +1,127 @@
+//! What the call machine is told ([`Input`]) and what it asks for ([`Action`]). Plain data, so
+//! the machine runs natively under tests with a fake clock; the session turns browser callbacks
+//! into inputs and carries actions out with web-sys.
+//!
+//! Resources the machine opens (the signaling connection, the peer link, a camera request) carry
+//! a number it hands out in the opening action; inputs from them carry it back, so events of a
+//! resource already replaced are recognised and ignored here, not in the session.
+//!
+//! New features join as new variants: a data channel (chat, files) as a link input for its
+//! messages and an action to send on it; a screen share as a `ReplaceTrack`-style action and a
+//! "track ended" input. Nothing else needs to change shape.
+
+use std::time::Duration;
+
+use duet_protocol::ClientMessage;
+use duet_protocol::signaling::{IceCandidate, ServerMessage, SessionDescription};
+
+use super::Problem;
+
+/// The peer connection's state as the machine needs it (RTCPeerConnection.connectionState, with
+/// `failed` split by what failed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkState {
+    /// new / connecting.
+    Connecting,
+    /// Media flows.
+    Connected,
+    /// Temporarily lost (may recover on its own).
+    Disconnected,
+    /// ICE found no path (any more); an ICE restart may find one.
+    Failed,
+    /// ICE connected but the connection still failed: the DTLS handshake over the path did not
+    /// complete (iceConnectionState connected or completed while connectionState is failed).
+    HandshakeFailed,
+}
+
+/// What a peer link reports, tagged with its number in [`Input::Link`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkInput {
+    /// The link could not be opened (the browser refused the configuration).
+    OpenFailed(String),
+    /// `MakeOffer` or `AcceptOffer` produced this description, set locally: send it.
+    Described(SessionDescription),
+    /// `MakeOffer` or `AcceptOffer` failed (the browser's words).
+    NegotiationFailed(String),
+    /// A local candidate to send to the other side.
+    Candidate(IceCandidate),
+    /// The connection state changed.
+    State(LinkState),
+    /// An ICE candidate error (`icecandidateerror`): STUN/TURN's error code.
+    CandidateError(u16),
+    /// RTP packets received so far on all inbound streams (answers [`Action::CountPackets`]).
+    Packets(u64),
+}
+
+/// Something that happened, fed to [`super::Machine::handle`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// The user asks to join `room` as `name` (also "Join again" after an end).
+    Join {
+        /// Room name.
+        room: String,
+        /// Display name.
+        name: String,
+    },
+    /// The user hangs up (or the page goes away).
+    HangUp,
+    /// The camera request of this number answered with media, maybe degraded (a notice such
+    /// as [`Problem::NoCamera`]).
+    MediaReady(u64, Option<Problem>),
+    /// The camera request of this number failed.
+    MediaFailed(u64, Problem),
+    /// The signaling connection of this number is up (first time or again).
+    SignalingUp(u64),
+    /// It is down; its next attempt is in this long.
+    SignalingDown(u64, Duration),
+    /// The server refused the connection or ended the session for good (no retry).
+    SignalingClosed(u64, String),
+    /// A message from the server on connection number `.0`.
+    Server(u64, ServerMessage),
+    /// Something the peer link of this number reported.
+    Link(u64, LinkInput),
+}
+
+/// Something for the session to do, drained with [`super::Machine::poll_action`] in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// Ask for camera and microphone; answer with [`Input::MediaReady`] / [`Input::MediaFailed`]
+    /// carrying this number.
+    AcquireMedia(u64),
+    /// Stop the camera and microphone (and forget any request still running).
+    ReleaseMedia,
+    /// Open a signaling connection (closing any other); its events carry this number.
+    OpenSignaling(u64),
+    /// Close the signaling connection.
+    CloseSignaling,
+    /// Send a message on the signaling connection (buffered while it reconnects).
+    Send(ClientMessage),
+    /// Open a peer link (closing any other), with the local media if there is some; its events
+    /// carry this number.
+    OpenLink(u64),
+    /// Close the peer link and clear the remote video.
+    CloseLink,
+    /// Declare an audio and a video sender without tracks, so an offer can go out before the
+    /// camera is ready.
+    DeclareSenders,
+    /// Give the link the local media that just became ready (tracks for the declared senders,
+    /// or added as tracks when nothing was negotiated yet).
+    AttachMedia,
+    /// Create an offer (with fresh ICE credentials for a restart) and set it locally; report it
+    /// with [`LinkInput::Described`].
+    MakeOffer {
+        /// Ask for an ICE restart.
+        ice_restart: bool,
+    },
+    /// Apply the other side's offer (rolling back our own if one is pending), create the answer
+    /// and set it locally; report it with [`LinkInput::Described`].
+    AcceptOffer(SessionDescription),
+    /// Apply the other side's answer to our offer.
+    AcceptAnswer(SessionDescription),
+    /// Add a remote candidate (the link holds it until the remote description is set).
+    AddCandidate(IceCandidate),
+    /// Read the inbound packet count; answer with [`LinkInput::Packets`].
+    CountPackets,
+    /// Leave a `performance.mark` named this (set-up timing).
+    Mark(&'static str),
+}

@@ -1,0 +1,446 @@
+//! The call machine: every decision of a call in one plain-Rust state machine, driven like
+//! duet-protocol's `SocketClient`: [`Machine::handle`] an [`Input`] with the current time,
+//! [`Machine::handle_timeout`] when [`Machine::poll_timeout`] says so, and carry out what
+//! [`Machine::poll_action`] returns. This file holds the state, joining and leaving, the camera
+//! and the room; [`super::negotiation`] the peer link's offers, answers and recovery.
+//!
+//! Each fact is kept once. What the page shows ([`Machine::view`]: phase, problem, peer name) is
+//! derived from the facts on demand, never stored beside them, so it cannot disagree with them.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use duet_protocol::ClientMessage;
+use duet_protocol::signaling::{JoinRoom, ServerMessage, SessionDescription};
+
+use super::io::{Action, Input, LinkState};
+use super::{Call, Phase, Problem};
+
+/// Where the attempt stands overall.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) enum Stage {
+    /// Not in a call.
+    #[default]
+    Idle,
+    /// In a room, or joining one.
+    InRoom,
+    /// The room was full.
+    RoomFull,
+    /// Something ended the attempt.
+    Failed(Problem),
+}
+
+/// The camera and microphone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) enum Media {
+    #[default]
+    Off,
+    /// Asked for; not answered yet.
+    Pending,
+    /// Ready (possibly without tracks: receive-only).
+    Ready,
+}
+
+/// The signaling connection, as its events said.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) enum Signaling {
+    #[default]
+    Off,
+    /// Opened, not connected yet.
+    Connecting,
+    Up,
+    /// Lost; the next attempt is in this many seconds.
+    Down(u64),
+}
+
+/// The other person, as far as the room told us.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) enum Peer {
+    /// Nobody else is in the room.
+    #[default]
+    Absent,
+    /// Someone is (from `all_users`, `user_joined` or their offer).
+    Present,
+    /// Someone was and left; `lost` when we concluded it rather than the server said so.
+    Left { lost: bool },
+}
+
+/// The current peer link, as its events said.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct Link {
+    pub(super) id: u64,
+    pub(super) state: Option<LinkState>,
+    /// Reached `connected` at least once.
+    pub(super) connected_once: bool,
+    /// An offer was made or accepted on it.
+    pub(super) used: bool,
+    /// Senders were declared before the camera was ready.
+    pub(super) senders_declared: bool,
+    /// Our offer is out and unanswered (signalingState have-local-offer).
+    pub(super) offer_out: bool,
+    /// The DTLS fingerprint of the other side's description applied here: an offer with
+    /// another one comes from a new connection of theirs and needs a new one of ours.
+    pub(super) remote_fingerprint: Option<String>,
+}
+
+impl Link {
+    pub(super) fn is_up(&self) -> bool {
+        self.state == Some(LinkState::Connected)
+    }
+}
+
+/// The check after `user_exit` while media flows: does media still arrive?
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum ExitCheck {
+    /// Letting packets in flight arrive.
+    Settling,
+    /// Waiting for the first count.
+    Counting,
+    /// Watching for packets after `.0` were counted.
+    Watching(u64),
+    /// Waiting for the second count, to compare with `.0`.
+    Recounting(u64),
+}
+
+/// The deadlines, as absolute times on the caller's clock.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct Timers {
+    /// A disconnected link gets this long to come back before ICE restarts.
+    pub(super) grace: Option<Duration>,
+    /// Recovery is under way; at this time, if still down, start over with a fresh link.
+    pub(super) restart: Option<Duration>,
+    /// An offer made while recovering must be answered by then.
+    pub(super) answer: Option<Duration>,
+    /// The next step of the check after `user_exit` is due then.
+    pub(super) exit: Option<Duration>,
+    /// Where that check stands.
+    pub(super) exit_check: Option<ExitCheck>,
+}
+
+/// The call machine. See the module documentation.
+#[derive(Debug, Default)]
+pub struct Machine {
+    pub(super) stage: Stage,
+    pub(super) room: String,
+    pub(super) name: String,
+    /// A notice beside a working call (no camera, a dropped message, the relay refused us).
+    pub(super) notice: Option<Problem>,
+    pub(super) media: Media,
+    pub(super) signaling: Signaling,
+    /// The room answered `all_users` on the current signaling connection.
+    pub(super) answered: bool,
+    pub(super) peer: Peer,
+    pub(super) peer_name: Option<String>,
+    /// Perfect negotiation's role, derived from join order: whoever was in the room first is
+    /// polite (yields on glare); whoever joins and offers is not.
+    pub(super) polite: bool,
+    pub(super) link: Option<Link>,
+    /// An offer that came while the camera was starting: answered once it is ready, so the
+    /// answer carries our media.
+    pub(super) held_offer: Option<SessionDescription>,
+    pub(super) timers: Timers,
+    /// Numbers handed out to resources (media request, signaling connection, link).
+    next_id: u64,
+    media_id: u64,
+    signaling_id: u64,
+    actions: VecDeque<Action>,
+}
+
+impl Machine {
+    /// A machine with no call.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Feeds what happened, at `now` (any monotonic clock, the same for every call).
+    pub fn handle(&mut self, input: Input, now: Duration) {
+        let live = self.stage == Stage::InRoom;
+        match input {
+            Input::Join { room, name } => self.join(room, name),
+            Input::HangUp => {
+                self.release();
+                self.stage = Stage::Idle;
+                self.room.clear();
+            }
+            Input::MediaReady(id, notice) if live && self.media_current(id) => {
+                self.media_ready(notice, now)
+            }
+            Input::MediaFailed(id, problem) if live && self.media_current(id) => self.fail(problem),
+            Input::SignalingUp(id) if live && self.signaling_current(id) => self.signaling_up(),
+            Input::SignalingDown(id, retry_in) if live && self.signaling_current(id) => {
+                self.signaling = Signaling::Down(retry_in.as_millis().div_ceil(1000) as u64);
+                self.answered = false;
+            }
+            Input::SignalingClosed(id, why) if live && self.signaling_current(id) => {
+                self.fail(Problem::ServerRejected(why))
+            }
+            Input::Server(id, message) if live && self.signaling_current(id) => {
+                self.on_server(message, now)
+            }
+            Input::Link(id, event) if live && self.link.as_ref().is_some_and(|l| l.id == id) => {
+                self.on_link(event, now)
+            }
+            // From a resource already replaced or closed, or after the call ended.
+            _ => {}
+        }
+    }
+
+    /// The next thing to do, in order.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// When [`Machine::handle_timeout`] wants to run next.
+    pub fn poll_timeout(&self) -> Option<Duration> {
+        let t = &self.timers;
+        [t.grace, t.restart, t.answer, t.exit]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// What the page shows now.
+    pub fn view(&self) -> Call {
+        let (phase, problem) = (self.phase(), self.problem());
+        Call {
+            phase,
+            room: (!self.room.is_empty()).then(|| self.room.clone()),
+            peer_name: self.peer_name.clone(),
+            problem,
+            call_up: self.call_up(),
+            signaling_down: matches!(self.signaling, Signaling::Down(_)),
+        }
+    }
+
+    /// This side's role in perfect negotiation: polite yields when offers collide.
+    pub fn polite(&self) -> bool {
+        self.polite
+    }
+
+    /// The phase, derived from the facts (see the module documentation).
+    pub fn phase(&self) -> Phase {
+        match &self.stage {
+            Stage::Idle => Phase::Idle,
+            Stage::RoomFull => Phase::RoomFull,
+            Stage::Failed(_) => Phase::Error,
+            Stage::InRoom => {
+                let recovering = self.timers.restart.is_some()
+                    || self.link.as_ref().is_some_and(|l| l.connected_once);
+                match self.peer {
+                    _ if matches!(self.signaling, Signaling::Down(_)) => Phase::Reconnecting,
+                    _ if self.call_up() => Phase::Connected,
+                    Peer::Present if recovering => Phase::Reconnecting,
+                    Peer::Present => Phase::Connecting,
+                    _ if self.media == Media::Pending => Phase::Media,
+                    _ if !self.answered => Phase::Joining,
+                    Peer::Left { .. } => Phase::PeerLeft,
+                    Peer::Absent => Phase::Waiting,
+                }
+            }
+        }
+    }
+
+    /// The problem to show, derived like the phase: the fatal one, else what is wrong now
+    /// (signaling lost, the other person lost), else the last notice.
+    fn problem(&self) -> Option<Problem> {
+        match &self.stage {
+            Stage::Idle => None,
+            Stage::RoomFull => Some(Problem::RoomFull(self.room.clone())),
+            Stage::Failed(p) => Some(p.clone()),
+            Stage::InRoom => match (self.signaling, self.peer) {
+                (Signaling::Down(_), _) if self.call_up() => Some(Problem::SignalingLostInCall),
+                (Signaling::Down(s), _) => Some(Problem::SignalingUnreachable(s)),
+                (_, Peer::Left { lost: true }) => Some(Problem::PeerLost),
+                _ => self.notice.clone(),
+            },
+        }
+    }
+
+    /// Media flows: the link is connected.
+    pub(super) fn call_up(&self) -> bool {
+        self.link.as_ref().is_some_and(Link::is_up)
+    }
+
+    pub(super) fn act(&mut self, action: Action) {
+        self.actions.push_back(action);
+    }
+
+    fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    fn media_current(&self, id: u64) -> bool {
+        self.media == Media::Pending && id == self.media_id
+    }
+
+    fn signaling_current(&self, id: u64) -> bool {
+        self.signaling != Signaling::Off && id == self.signaling_id
+    }
+
+    /// Joins a room without waiting for the camera: the camera request and the signaling
+    /// connection start together; the link opens once `join_room` is out.
+    fn join(&mut self, room: String, name: String) {
+        self.release();
+        let join = JoinRoom { room, email: name };
+        let valid = join.validate();
+        self.room = join.room;
+        self.name = join.email;
+        if let Err(e) = valid {
+            self.stage = Stage::Failed(e.into());
+            return;
+        }
+        self.stage = Stage::InRoom;
+        self.media = Media::Pending;
+        self.media_id = self.next_id();
+        self.act(Action::AcquireMedia(self.media_id));
+        self.signaling = Signaling::Connecting;
+        self.signaling_id = self.next_id();
+        self.act(Action::OpenSignaling(self.signaling_id));
+    }
+
+    /// Ends everything the call holds: leaves the room, closes the link and the connection,
+    /// stops the camera. The stage is the caller's to set.
+    pub(super) fn release(&mut self) {
+        if self.signaling == Signaling::Up {
+            self.act(Action::Send(ClientMessage::LeaveRoom));
+        }
+        if self.signaling != Signaling::Off {
+            self.act(Action::CloseSignaling);
+        }
+        if self.link.is_some() {
+            self.act(Action::CloseLink);
+        }
+        if self.media != Media::Off {
+            self.act(Action::ReleaseMedia);
+        }
+        *self = Self {
+            room: std::mem::take(&mut self.room),
+            name: std::mem::take(&mut self.name),
+            next_id: self.next_id,
+            actions: std::mem::take(&mut self.actions),
+            ..Self::default()
+        };
+    }
+
+    /// Ends the attempt with a problem; the join form shows it.
+    pub(super) fn fail(&mut self, problem: Problem) {
+        self.release();
+        self.stage = Stage::Failed(problem);
+    }
+
+    fn media_ready(&mut self, notice: Option<Problem>, now: Duration) {
+        self.media = Media::Ready;
+        self.act(Action::Mark("duet:media-ready"));
+        if notice.is_some() {
+            self.notice = notice;
+        }
+        if let Some(link) = &self.link
+            && (link.senders_declared || !link.used)
+        {
+            self.act(Action::AttachMedia);
+        }
+        if let Some(offer) = self.held_offer.take() {
+            self.on_offer(offer, now);
+        }
+    }
+
+    fn signaling_up(&mut self) {
+        self.act(Action::Mark("duet:signaling-up"));
+        self.signaling = Signaling::Up;
+        self.answered = false;
+        self.act(Action::Send(ClientMessage::JoinRoom(JoinRoom {
+            room: self.room.clone(),
+            email: self.name.clone(),
+        })));
+        // Opened once join_room is out: its 10-30 ms then overlap the server's answer.
+        if self.link.is_none() {
+            self.open_link();
+        }
+    }
+
+    /// Opens a new link, closing the current one.
+    pub(super) fn open_link(&mut self) {
+        if self.link.take().is_some() {
+            self.act(Action::CloseLink);
+        }
+        let id = self.next_id();
+        self.link = Some(Link {
+            id,
+            ..Link::default()
+        });
+        self.act(Action::OpenLink(id));
+    }
+
+    fn on_server(&mut self, message: ServerMessage, now: Duration) {
+        match message {
+            ServerMessage::AllUsers(users) => {
+                self.act(Action::Mark("duet:joined"));
+                self.answered = true;
+                let other = users.into_iter().next().map(|u| u.email);
+                self.joined(other);
+            }
+            ServerMessage::UserJoined(user) => {
+                self.peer = Peer::Present;
+                if !user.email.is_empty() {
+                    self.peer_name = Some(user.email);
+                }
+            }
+            ServerMessage::Offer(offer) => self.on_offer(offer, now),
+            ServerMessage::Answer(answer) => self.on_answer(answer),
+            ServerMessage::Candidate(c) => {
+                if self.link.is_some() {
+                    self.act(Action::AddCandidate(c));
+                }
+            }
+            ServerMessage::UserExit(_) => self.on_user_exit(now),
+            ServerMessage::RoomFull => {
+                self.release();
+                self.stage = Stage::RoomFull;
+            }
+            ServerMessage::Error(notice) => {
+                // A refused join ends the attempt (the Join button retries); a refused message
+                // is a notice beside a call that may still work, and so is a refused rejoin
+                // while media still flows.
+                let join_refused =
+                    self.signaling == Signaling::Up && !self.answered && !self.call_up();
+                let problem = Problem::from_server_error(notice.code, join_refused);
+                if problem.is_fatal() {
+                    self.fail(problem);
+                } else {
+                    self.notice = Some(problem);
+                }
+            }
+        }
+    }
+
+    /// The room answered `all_users`; `other` is the name of who is there, if anyone.
+    fn joined(&mut self, other: Option<String>) {
+        if self.call_up() {
+            // Rejoined after a signaling blip with media still flowing: nothing to renegotiate,
+            // whether the other person is back in the room yet or not.
+            if let Some(name) = other.filter(|n| !n.is_empty()) {
+                self.peer_name = Some(name);
+            }
+            return;
+        }
+        match other {
+            Some(name) => {
+                self.peer = Peer::Present;
+                self.peer_name = (!name.is_empty()).then_some(name);
+                self.polite = false;
+                self.offer_on_fresh_link();
+            }
+            None => {
+                self.polite = true;
+                if self.peer == Peer::Present {
+                    self.peer = Peer::Absent;
+                }
+                self.timers = Timers::default();
+                if self.link.as_ref().is_none_or(|l| l.used) {
+                    self.open_link();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,41 @@
+//! The call in plain Rust: a sans-IO [`Machine`] that makes every decision of a call (when to
+//! open a link, when to offer, glare, holding an offer until the camera is ready, ICE restart
+//! and fresh links, telling a hang-up from a signaling drop, the deadlines), and the words the
+//! page shows ([`Phase`], [`Problem`], the [`Call`] snapshot). No browser types: it is tested
+//! natively with a fake clock, and the session only feeds it [`Input`]s and carries out its
+//! [`Action`]s.
+//!
+//! - [`machine`]: the state, joining and leaving, the camera, the room's messages;
+//! - [`negotiation`]: the peer link's offers and answers, the exit check, recovery;
+//! - [`io`]: inputs and actions; [`phase`], [`problem`]: what the page says.
+
+mod io;
+mod machine;
+mod negotiation;
+mod phase;
+mod problem;
+#[cfg(test)]
+mod tests;
+
+use std::time::Duration;
+
+pub use io::{Action, Input, LinkInput, LinkState};
+pub use machine::Machine;
+pub use phase::{Call, Phase};
+pub use problem::Problem;
+
+/// How long a connection may stay `disconnected` before ICE is restarted.
+pub const DISCONNECT_GRACE: Duration = Duration::from_secs(5);
+/// After `user_exit` with the call up: packets already in flight when the other person hung up
+/// (and stats cached by the browser) still arrive for a moment, so the first reading waits.
+pub const EXIT_SETTLE: Duration = Duration::from_millis(500);
+/// Then how long to watch whether media still arrives: fake and real media send dozens of
+/// packets a second, so a second of none means nobody is sending.
+pub const EXIT_CHECK: Duration = Duration::from_millis(1000);
+/// How long an offer made while recovering may wait for an answer. A live peer answers within
+/// a signaling round trip; silence means nobody is there (the original server never says who
+/// left).
+pub const ANSWER_DEADLINE: Duration = Duration::from_secs(4);
+/// How long an ICE restart may take before a fresh connection is tried, and then how long each
+/// fresh connection gets before the next, while the other person is in the room.
+pub const RESTART_DEADLINE: Duration = Duration::from_secs(8);
