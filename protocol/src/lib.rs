@@ -9,6 +9,8 @@
 //! - [`engineio`]: one Engine.IO packet per WebSocket frame; [`payload`]: the polling bodies.
 //! - [`socketio`]: Socket.IO packets inside Engine.IO messages; [`binary`]: attachments.
 //! - [`signaling`]: `join_room`, `offer`, `getOffer`, … as Rust types with size limits.
+//! - [`json`]: the JSON implementation the layers above are generic over: `serde_json` natively
+//!   (feature `serde_json`, default), the browser's own `JSON` in the frontend.
 //! - [`client`]: connect, heartbeat, buffering and reconnection as a sans-IO state machine.
 //!
 //! Every decoder returns a typed error for bad input; none panics.
@@ -18,6 +20,7 @@ pub mod binary;
 pub mod client;
 pub mod endpoint;
 pub mod engineio;
+pub mod json;
 pub mod payload;
 pub mod signaling;
 pub mod socketio;

@@ -20,7 +20,9 @@ use std::future::{Ready, ready};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use duet_protocol::signaling::{ClientMessage, ErrorNotice, ServerMessage, User, UserExit};
+use duet_protocol::signaling::{
+    ClientMessage, ErrorNotice, JoinRoom, ServerMessage, User, UserExit,
+};
 use serde_json::Value;
 use socketioxide::SocketIo;
 use socketioxide::adapter::Adapter;
@@ -275,7 +277,7 @@ impl Signaling {
         };
         let sid = socket.id.to_string();
         match message {
-            ClientMessage::JoinRoom(join) => self.join(io, socket, &sid, &join.room, &join.email),
+            ClientMessage::JoinRoom(join) => self.join(io, socket, &sid, &join),
             ClientMessage::LeaveRoom => {
                 if let Some(departure) = self.rooms.leave(&sid) {
                     tracing::info!(%sid, room = %departure.room, "left");
@@ -306,16 +308,16 @@ impl Signaling {
         io: &SocketIo<A>,
         socket: &SocketRef<A>,
         sid: &str,
-        room: &str,
-        name: &str,
+        join: &JoinRoom,
     ) {
+        let (room, name) = (join.room.as_str(), join.email.as_str());
         match self.rooms.join(sid, room, name) {
             Ok(admission) => {
                 if let Some(departure) = &admission.left {
                     tracing::info!(%sid, room = %departure.room, "left (joined another room)");
                     self.announce_exit(io, sid, departure);
                 }
-                let joined = user_joined(sid, name);
+                let joined = user_joined(sid, join);
                 for peer in &admission.peers {
                     deliver(io, &peer.id, &joined);
                 }
@@ -339,6 +341,7 @@ impl Signaling {
             .map(|m| User {
                 id: m.id,
                 email: m.name,
+                warm_offer: false,
             })
             .collect();
         send(socket, &ServerMessage::AllUsers(users));
@@ -417,11 +420,13 @@ impl Signaling {
 }
 
 /// Duet's `user_joined`, for the members already in the room: the seed never told the first
-/// person the second one's name. Seed clients ignore it (no listener).
-fn user_joined(sid: &str, name: &str) -> ServerMessage {
+/// person the second one's name. Seed clients ignore it (no listener). It relays the joiner's
+/// `warmOffer` capability, so a member that has it may offer at once.
+fn user_joined(sid: &str, join: &JoinRoom) -> ServerMessage {
     ServerMessage::UserJoined(User {
         id: sid.to_owned(),
-        email: name.to_owned(),
+        email: join.email.clone(),
+        warm_offer: join.warm_offer,
     })
 }
 

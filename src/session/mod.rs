@@ -360,6 +360,8 @@ impl Session {
                     self.send(&ClientMessage::JoinRoom(JoinRoom {
                         room,
                         email: self.name.clone(),
+                        // Set once the call machine offers from the waiting page (issue 11).
+                        warm_offer: false,
                     }));
                 }
                 if self.link.is_none()

@@ -132,7 +132,7 @@ impl Signaling {
                             tracing::info!(%sid, room = %departure.room, "left (joined another room)");
                             self.announce_exit_anywhere(root, &sid, departure).await;
                         }
-                        let joined = super::user_joined(&sid, &join.email);
+                        let joined = super::user_joined(&sid, &join);
                         for peer in &admission.peers {
                             deliver_anywhere(root, &peer.id, &joined).await;
                         }
