@@ -85,6 +85,9 @@ cargo fetch --quiet
 trunk build --release --offline
 ls -l dist
 
+stage "bundle size: gzip -9 of dist/ against bench/size-budget"
+cargo run --quiet -p duet-bench --bin duet-size -- dist --budget bench/size-budget
+
 stage "end-to-end: two-browser calls in headless Chromium"
 cargo test -p duet-e2e --test scenarios
 
