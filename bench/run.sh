@@ -22,7 +22,7 @@ cargo build --release --quiet -p duet-server -p duet-bench
 
 if ! $smoke; then
   log "building the frontend bundle (trunk build --release)"
-  trunk build --release --offline >/dev/null
+  bash scripts/bundle.sh >/dev/null
   log "building the seed client for production (React 17 + socket.io-client 2.3.0, esbuild)"
   npm ci --prefix bench/seed-bundle --no-audit --no-fund --loglevel=error
   npm run --prefix bench/seed-bundle --silent build >/dev/null

@@ -26,7 +26,7 @@ impl Site {
         let dist = paths::dist();
         if !dist.join("index.html").is_file() {
             bail!(
-                "{} is missing: build the frontend first with `trunk build --release --offline` \
+                "{} is missing: build the frontend first with `bash scripts/bundle.sh` \
                  (scripts/test.sh does)",
                 dist.join("index.html").display()
             );
