@@ -283,10 +283,11 @@ fn early_join() -> Option<JoinRoom> {
     let window: JsValue = web_sys::window()?.into();
     let early = js_sys::Reflect::get(&window, &"duetEarlySocket".into()).ok()?;
     let joined = js_sys::Reflect::get(&early, &"joined".into()).ok()?;
+    let warm_offer = js_sys::Reflect::get(&joined, &"warmOffer".into()).ok()?;
     Some(JoinRoom {
         room: crate::js::js_string(&joined, "room")?,
         email: crate::js::js_string(&joined, "email")?,
-        warm_offer: false,
+        warm_offer: warm_offer.as_bool() == Some(true),
     })
 }
 
