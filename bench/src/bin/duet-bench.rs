@@ -501,7 +501,7 @@ fn payload_section(md: &mut String, root: &Path) {
     let _ = writeln!(md, "## 3. Payload\n");
     let _ = writeln!(
         md,
-        "Every html, js, wasm and css byte a browser downloads before the first frame. Duet: `trunk build --release` (wasm-opt -Oz). Seed: the original React client (React 17 + ReactDOM + socket.io-client 2.3.0) bundled and minified with esbuild for production (`bench/seed-bundle`).\n"
+        "Every html, js, wasm and css byte a browser downloads before the first frame. Duet: `bash scripts/bundle.sh` (`trunk build --release`, wasm-opt -Os, std rebuilt with immediate-abort panics, the JS glue minified). Seed: the original React client (React 17 + ReactDOM + socket.io-client 2.3.0) bundled and minified with esbuild for production (`bench/seed-bundle`).\n"
     );
     let duet = bundle::measure(&root.join("dist"));
     let seed = bundle::measure(&root.join("bench/seed-bundle/dist"));
@@ -536,6 +536,11 @@ fn payload_section(md: &mut String, root: &Path) {
                 s.map_or_else(|e| e.to_string(), |_| "ok".into())
             );
         }
+    }
+    // Where the bytes go (twiggy, by hand: bench/BYTES.md says how it was measured).
+    if let Ok(text) = std::fs::read_to_string(root.join("bench/BYTES.md")) {
+        md.push_str(&text);
+        md.push('\n');
     }
 }
 
