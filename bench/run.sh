@@ -22,13 +22,13 @@ cargo build --release --quiet -p duet-server -p duet-bench
 
 if ! $smoke; then
   log "building the frontend bundle (trunk build --release)"
-  trunk build --release --offline >/dev/null
+  bash scripts/bundle.sh >/dev/null
   log "building the seed client for production (React 17 + socket.io-client 2.3.0, esbuild)"
   npm ci --prefix bench/seed-bundle --no-audit --no-fund --loglevel=error
   npm run --prefix bench/seed-bundle --silent build >/dev/null
-  log "call set-up: 10 calls each, Duet and the seed client, headless Chromium"
+  log "call set-up: 15 calls each, Duet, the seed client and the floor, headless Chromium"
   cargo build --release --quiet -p duet-e2e --bin duet-callsetup
-  target/release/duet-callsetup --calls 10 --out target/callsetup.json >/dev/null
+  target/release/duet-callsetup --calls 15 --out target/callsetup.json >/dev/null
   log "codec benchmarks (criterion)"
   cargo bench --quiet -p duet-bench --bench codec -- --noplot >/dev/null
 fi

@@ -10,7 +10,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 printf '\033[1;34m[run]\033[0m building the frontend (trunk build --release)\n' >&2
 cargo fetch --quiet
-trunk build --release --offline
+bash scripts/bundle.sh
 
 printf '\033[1;34m[run]\033[0m building duet-server (release)\n' >&2
 cargo build --release --quiet -p duet-server

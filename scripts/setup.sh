@@ -11,6 +11,9 @@ set -euo pipefail
 DUET_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TRUNK_VERSION=0.21.14
 BINARYEN_VERSION=132
+# esbuild minifies wasm-bindgen's JS glue in the release bundle (scripts/bundle.sh); the same
+# version bench/seed-bundle builds the seed client with.
+ESBUILD_VERSION=0.25.0
 
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
 
@@ -58,6 +61,11 @@ fi
 if [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}')" != "$BINARYEN_VERSION" ]; then
   log "installing binaryen $BINARYEN_VERSION (wasm-opt) into tools/"
   npm install --prefix "$DUET_ROOT/tools" --no-audit --no-fund --loglevel=error "binaryen@$BINARYEN_VERSION"
+fi
+
+if [ "$(esbuild --version 2>/dev/null)" != "$ESBUILD_VERSION" ]; then
+  log "installing esbuild $ESBUILD_VERSION into tools/"
+  npm install --prefix "$DUET_ROOT/tools" --no-audit --no-fund --loglevel=error "esbuild@$ESBUILD_VERSION"
 fi
 
 if $with_tests; then

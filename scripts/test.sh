@@ -28,9 +28,9 @@ stage() {
 }
 
 if [ -n "$scenario" ]; then
-  stage "release bundle (trunk build --release)"
+  stage "release bundle (scripts/bundle.sh: trunk build --release)"
   cargo fetch --quiet
-  trunk build --release --offline
+  bash scripts/bundle.sh
   stage "end-to-end scenarios matching $scenario"
   cargo test -p duet-e2e --test scenarios -- "$scenario"
   exit 0
@@ -80,10 +80,13 @@ wait "$server_pid" 2>/dev/null || true
 exec {server_out}<&-
 trap - EXIT
 
-stage "release bundle (trunk build --release, wasm-opt -Oz)"
+stage "release bundle (scripts/bundle.sh: trunk build --release, wasm-opt -Oz)"
 cargo fetch --quiet
-trunk build --release --offline
+bash scripts/bundle.sh
 ls -l dist
+
+stage "bundle size: gzip -9 of dist/ against bench/size-budget"
+cargo run --quiet -p duet-bench --bin duet-size -- dist --budget bench/size-budget
 
 stage "end-to-end: two-browser calls in headless Chromium"
 cargo test -p duet-e2e --test scenarios

@@ -6,8 +6,10 @@
 //! Parsing is plain Rust (tested natively); only [`load_ice_servers`] touches the browser.
 
 use duet_protocol::endpoint::websocket_url;
+use duet_protocol::json::Json;
 use duet_protocol::signaling::validate_room;
-use serde_json::Value;
+
+use crate::js::PageJson;
 
 /// The seed's STUN server, used when no config.json is served.
 pub const SEED_STUN: &str = "stun:stun.l.google.com:19302";
@@ -113,33 +115,41 @@ pub fn seed_ice_servers() -> Vec<IceServer> {
 
 /// Parses config.json (`{"iceServers": [...]}`; a missing list means none).
 ///
-/// Read from a JSON [`Value`] by hand rather than with derived `Deserialize` impls: the protocol
-/// already links the `Value` parser, and typed deserializers (an untagged enum above all) would
-/// add kilobytes to the wasm bundle for a file of a few lines.
+/// Read by hand through the protocol's [`Json`] (the browser's `JSON` in the page) rather than
+/// with derived `Deserialize` impls: no JSON library in the wasm bundle for a file of a few lines.
 pub fn parse_config_json(text: &str) -> Result<Vec<IceServer>, ConfigError> {
     let bad = |what: &str| ConfigError::ConfigJson(what.to_owned());
-    let root: Value = serde_json::from_str(text).map_err(|e| bad(&e.to_string()))?;
-    let root = root.as_object().ok_or_else(|| bad("not an object"))?;
-    let Some(list) = root.get("iceServers") else {
+    let root = PageJson::parse(text).map_err(|e| bad(&e))?;
+    if !root.is_object() {
+        return Err(bad("not an object"));
+    }
+    let Some(list) = root.field("iceServers") else {
         return Ok(Vec::new());
     };
     let list = list
-        .as_array()
+        .items()
         .ok_or_else(|| bad("iceServers is not a list"))?;
     list.iter()
         .map(|entry| {
             let string = |key: &str| -> Result<Option<String>, ConfigError> {
-                match entry.get(key) {
-                    None | Some(Value::Null) => Ok(None),
-                    Some(Value::String(s)) => Ok(Some(s.clone())),
-                    Some(_) => Err(bad(&format!("{key} is not a string"))),
+                match entry.field(key) {
+                    None => Ok(None),
+                    Some(v) if v.is_null() => Ok(None),
+                    Some(v) => v
+                        .as_string()
+                        .map(Some)
+                        .ok_or_else(|| bad(&format!("{key} is not a string"))),
                 }
             };
-            let urls = match entry.get("urls") {
-                Some(Value::String(u)) => Urls::One(u.clone()),
-                Some(Value::Array(list)) => Urls::Many(
+            let urls = entry.field("urls");
+            let urls = match (
+                urls.as_ref().and_then(Json::as_string),
+                urls.as_ref().and_then(Json::items),
+            ) {
+                (Some(u), _) => Urls::One(u),
+                (None, Some(list)) => Urls::Many(
                     list.iter()
-                        .map(|u| u.as_str().map(str::to_owned))
+                        .map(Json::as_string)
                         .collect::<Option<_>>()
                         .ok_or_else(|| bad("urls holds a non-string"))?,
                 ),

@@ -11,11 +11,15 @@ use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use duet_protocol::client::{ClientConfig, ClientEvent, Command, ConnectError};
+use duet_protocol::json::Json;
+use duet_protocol::signaling::JoinRoom;
 use duet_protocol::{ClientMessage, Frame, ServerMessage, SocketClient};
 use gloo_timers::callback::Timeout;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use web_sys::{BinaryType, CloseEvent, MessageEvent, WebSocket};
+
+use crate::js::PageJson;
 
 /// What the signaling connection reports.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,13 +87,16 @@ impl Socket {
 }
 
 struct Inner {
-    client: SocketClient,
+    client: SocketClient<PageJson>,
     url: String,
     socket: Option<Socket>,
     timer: Option<Timeout>,
     sink: Rc<dyn Fn(SignalingEvent)>,
     /// Set when the sink asked for a reset (see [`SignalingClient`]): stop driving.
     shut: bool,
+    /// The `join_room` index.html already sent on the socket this client took over: the app's
+    /// own identical join is not sent again (once, and only on that socket).
+    early_join: Option<JoinRoom>,
 }
 
 /// A live signaling connection. Dropping it (or [`SignalingClient::close`]) disconnects,
@@ -107,7 +114,7 @@ impl SignalingClient {
             seed: (js_sys::Math::random() * u64::MAX as f64) as u64 | 1,
             ..ClientConfig::default()
         };
-        let mut client = SocketClient::new(config);
+        let mut client = SocketClient::with_config(config);
         client.connect(now());
         let inner = Rc::new(RefCell::new(Inner {
             client,
@@ -116,6 +123,7 @@ impl SignalingClient {
             timer: None,
             sink: Rc::new(sink),
             shut: false,
+            early_join: None,
         }));
         LIVE.with(|l| {
             let mut l = l.borrow_mut();
@@ -129,6 +137,15 @@ impl SignalingClient {
     /// Sends a message now, or when the connection is back. A message that cannot even be
     /// buffered (the buffer is full during a long outage) is dropped: it would be stale anyway.
     pub fn send(&self, message: &ClientMessage) {
+        {
+            let mut inner = self.inner.borrow_mut();
+            if let ClientMessage::JoinRoom(join) = message
+                && inner.early_join.as_ref() == Some(join)
+            {
+                inner.early_join = None;
+                return;
+            }
+        }
         let result = self.inner.borrow_mut().client.emit_message(message);
         if let Err(e) = result {
             web_sys::console::warn_1(&format!("signaling: {e}").into());
@@ -174,8 +191,12 @@ fn drive(inner_rc: &Rc<RefCell<Inner>>) {
                     if let Some(old) = inner.socket.take() {
                         old.close();
                     }
+                    inner.early_join = None;
                     match open_socket(&inner.url, Rc::downgrade(inner_rc)) {
-                        Ok(s) => inner.socket = Some(s),
+                        Ok((s, early_join)) => {
+                            inner.socket = Some(s);
+                            inner.early_join = early_join;
+                        }
                         Err(_) => {
                             // A URL the browser refuses outright behaves like a refused connection.
                             inner.client.handle_close(now());
@@ -225,16 +246,16 @@ fn drive(inner_rc: &Rc<RefCell<Inner>>) {
     }
 }
 
-fn translate(ev: ClientEvent) -> Option<SignalingEvent> {
+fn translate<J: Json>(ev: ClientEvent<J>) -> Option<SignalingEvent> {
     Some(match ev {
         ClientEvent::Connected { .. } => SignalingEvent::Connected,
-        ClientEvent::Event { name, args, .. } => match ServerMessage::from_event(&name, &args) {
+        ClientEvent::Event { name, args, .. } => match ServerMessage::from_json(&name, &args) {
             Ok(m) => SignalingEvent::Message(m),
             Err(e) => SignalingEvent::Garbage(e.to_string()),
         },
         ClientEvent::Reconnecting { delay, .. } => SignalingEvent::Down { retry_in: delay },
         ClientEvent::ConnectError(ConnectError::Refused(v)) => {
-            SignalingEvent::Closed(format!("server refused the connection: {v}"))
+            SignalingEvent::Closed(format!("server refused the connection: {}", v.to_text()))
         }
         ClientEvent::Disconnected(duet_protocol::client::DisconnectReason::ServerDisconnect) => {
             SignalingEvent::Closed("the server ended the session".to_owned())
@@ -257,10 +278,29 @@ pub(crate) fn frame_of(data: JsValue) -> Option<Frame> {
     }
 }
 
-fn open_socket(url: &str, weak: Weak<RefCell<Inner>>) -> Result<Socket, JsValue> {
-    let (ws, early_frames) = match crate::early::take_socket(url) {
-        Some(early) => early,
-        None => (WebSocket::new(url)?, Vec::new()),
+/// The `join_room` index.html has sent on its early socket (`window.duetEarlySocket.joined`).
+fn early_join() -> Option<JoinRoom> {
+    let window: JsValue = web_sys::window()?.into();
+    let early = js_sys::Reflect::get(&window, &"duetEarlySocket".into()).ok()?;
+    let joined = js_sys::Reflect::get(&early, &"joined".into()).ok()?;
+    let warm_offer = js_sys::Reflect::get(&joined, &"warmOffer".into()).ok()?;
+    Some(JoinRoom {
+        room: crate::js::js_string(&joined, "room")?,
+        email: crate::js::js_string(&joined, "email")?,
+        warm_offer: warm_offer.as_bool() == Some(true),
+    })
+}
+
+/// Opens the WebSocket, or takes over index.html's; with the join index.html sent on it.
+fn open_socket(
+    url: &str,
+    weak: Weak<RefCell<Inner>>,
+) -> Result<(Socket, Option<JoinRoom>), JsValue> {
+    // Read before the takeover, which removes it; nothing runs in between.
+    let joined = early_join();
+    let (ws, early_frames, joined) = match crate::early::take_socket(url) {
+        Some((ws, frames)) => (ws, frames, joined),
+        None => (WebSocket::new(url)?, Vec::new(), None),
     };
     ws.set_binary_type(BinaryType::Arraybuffer);
     if !early_frames.is_empty() {
@@ -318,12 +358,13 @@ fn open_socket(url: &str, weak: Weak<RefCell<Inner>>) -> Result<Socket, JsValue>
     ws.set_onopen(Some(on_open.as_ref().unchecked_ref()));
     ws.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     ws.set_onclose(Some(on_close.as_ref().unchecked_ref()));
-    Ok(Socket {
+    let socket = Socket {
         ws,
         _on_open: on_open,
         _on_message: on_message,
         _on_close: on_close,
-    })
+    };
+    Ok((socket, joined))
 }
 
 #[cfg(test)]
@@ -332,7 +373,7 @@ mod tests {
     use duet_protocol::client::DisconnectReason;
     use serde_json::json;
 
-    fn event(name: &str, args: Vec<serde_json::Value>) -> ClientEvent {
+    fn event(name: &str, args: Vec<serde_json::Value>) -> ClientEvent<serde_json::Value> {
         ClientEvent::Event {
             name: name.into(),
             args,
@@ -351,7 +392,8 @@ mod tests {
             Some(SignalingEvent::Message(ServerMessage::AllUsers(vec![
                 duet_protocol::signaling::User {
                     id: "a".into(),
-                    email: "ann".into()
+                    email: "ann".into(),
+                    warm_offer: false,
                 }
             ])))
         );
@@ -365,7 +407,7 @@ mod tests {
             Some(SignalingEvent::Garbage(_))
         ));
         assert_eq!(
-            translate(ClientEvent::Reconnecting {
+            translate(ClientEvent::<serde_json::Value>::Reconnecting {
                 attempt: 1,
                 delay: Duration::from_millis(800)
             }),
@@ -374,11 +416,13 @@ mod tests {
             })
         );
         assert_eq!(
-            translate(ClientEvent::Disconnected(DisconnectReason::TransportClose)),
+            translate(ClientEvent::<serde_json::Value>::Disconnected(
+                DisconnectReason::TransportClose
+            )),
             None
         );
         assert!(matches!(
-            translate(ClientEvent::Disconnected(
+            translate(ClientEvent::<serde_json::Value>::Disconnected(
                 DisconnectReason::ServerDisconnect
             )),
             Some(SignalingEvent::Closed(_))

@@ -72,6 +72,7 @@ fn join(c: &SignalingClient, room: &str, name: &str) {
     c.send(&ClientMessage::JoinRoom(JoinRoom {
         room: room.into(),
         email: name.into(),
+        warm_offer: false,
     }));
 }
 

@@ -244,6 +244,7 @@ async fn pair_setup(
         ClientMessage::JoinRoom(JoinRoom {
             room: room.to_owned(),
             email: email.to_owned(),
+            warm_offer: false,
         })
     };
     a.emit(join("a@bench")).map_err(|e| e.to_string())?;

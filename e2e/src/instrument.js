@@ -25,6 +25,109 @@
   document.addEventListener('loadeddata', firstOnly('remoteFirstFrameAt'), true);
   document.addEventListener('playing', firstOnly('remotePlayingAt'), true);
 
+  // The call set-up's phases, for the benchmark: the first time of each on this page's clock.
+  // eioOpen: the Engine.IO handshake arrived; connected: Socket.IO's "40"; joinSent; allUsers;
+  // offer and answer: sent or received, whichever came first; iceConnected (any peer
+  // connection's ICE state reaching connected); pcConnected (DTLS done too); script: the seed
+  // client's own code calling io.connect (Duet's is its `duet:wasm-start` mark). Seen on
+  // WebSockets and on socket.io-client's XHR polling alike.
+  const phases = (e2e.phases = {});
+  const phase = (k) => {
+    if (phases[k] === undefined) phases[k] = now();
+  };
+  const observe = (sent, packet) => {
+    if (typeof packet !== 'string') return;
+    if (!sent && packet.startsWith('0')) phase('eioOpen');
+    if (!sent && packet.startsWith('40')) phase('connected');
+    if (!packet.startsWith('42')) return;
+    const start = packet.indexOf('[');
+    let name = null;
+    try {
+      name = String(JSON.parse(packet.slice(start))[0]);
+    } catch (_) {
+      return;
+    }
+    if (sent && name === 'join_room') phase('joinSent');
+    if (!sent && name === 'all_users') phase('allUsers');
+    if ((sent && name === 'offer') || (!sent && name === 'getOffer')) phase('offer');
+    if ((sent && name === 'answer') || (!sent && name === 'getAnswer')) phase('answer');
+  };
+  // Engine.IO v3 polling bodies: text `<length>:<packet>…` (lengths in UTF-16 units, as
+  // String.length counts), or binary: per packet a 0 (string) or 1 (binary) byte, the length
+  // as one byte per decimal digit, 0xFF, the bytes.
+  const pollingPackets = (body) => {
+    const out = [];
+    if (typeof body === 'string') {
+      let i = 0;
+      while (i < body.length) {
+        const colon = body.indexOf(':', i);
+        if (colon < 0) break;
+        const n = Number(body.slice(i, colon));
+        if (!Number.isFinite(n)) break;
+        out.push(body.slice(colon + 1, colon + 1 + n));
+        i = colon + 1 + n;
+      }
+    } else if (body instanceof ArrayBuffer) {
+      const b = new Uint8Array(body);
+      let i = 0;
+      while (i < b.length) {
+        const text = b[i] === 0;
+        let n = 0;
+        i += 1;
+        while (i < b.length && b[i] !== 255) n = n * 10 + b[i++];
+        i += 1;
+        if (text) out.push(new TextDecoder().decode(b.subarray(i, i + n)));
+        i += n;
+      }
+    }
+    return out;
+  };
+  const NativeOpen = XMLHttpRequest.prototype.open;
+  const NativeSend = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.open = function (method, url, ...rest) {
+    this.__e2eSocketIo = String(url).includes('/socket.io/');
+    return NativeOpen.call(this, method, url, ...rest);
+  };
+  XMLHttpRequest.prototype.send = function (body) {
+    if (this.__e2eSocketIo) {
+      for (const p of pollingPackets(body)) observe(true, p);
+      this.addEventListener('load', () => {
+        const data = this.responseType === 'arraybuffer' ? this.response : this.responseText;
+        for (const p of pollingPackets(data)) observe(false, p);
+      });
+    }
+    return NativeSend.call(this, body);
+  };
+  const NativePeerConnection = window.RTCPeerConnection;
+  if (NativePeerConnection) {
+    window.RTCPeerConnection = class extends NativePeerConnection {
+      constructor(...args) {
+        super(...args);
+        this.addEventListener('iceconnectionstatechange', () => {
+          if (['connected', 'completed'].includes(this.iceConnectionState)) phase('iceConnected');
+        });
+        this.addEventListener('connectionstatechange', () => {
+          if (this.connectionState === 'connected') phase('pcConnected');
+        });
+      }
+    };
+  }
+  let socketIo;
+  Object.defineProperty(window, 'io', {
+    configurable: true,
+    get: () => socketIo,
+    set: (v) => {
+      socketIo = v;
+      if (v && typeof v.connect === 'function') {
+        const connect = v.connect;
+        v.connect = function (...args) {
+          phase('script');
+          return connect.apply(this, args);
+        };
+      }
+    },
+  });
+
   // Console and uncaught errors, kept for the failure report.
   const fmt = (a) => {
     if (typeof a === 'string') return a;
@@ -79,10 +182,15 @@
   class CountingWebSocket extends NativeWebSocket {
     constructor(...args) {
       super(...args);
-      this.addEventListener('message', (ev) => count(e2e.received, e2e.ufragsReceived, ev.data));
+      this.addEventListener('open', () => phase('socketOpen'));
+      this.addEventListener('message', (ev) => {
+        count(e2e.received, e2e.ufragsReceived, ev.data);
+        observe(false, ev.data);
+      });
     }
     send(data) {
       count(e2e.sent, e2e.ufragsSent, data);
+      observe(true, data);
       return super.send(data);
     }
   }

@@ -1,7 +1,7 @@
-//! The web site every test server serves: the built Duet frontend at `/` and the seed's JS
-//! client at `/seed/`, copied into a temporary folder (a copy, not links: a `trunk build`
-//! during a run replaces dist/'s hashed files, and a test must keep serving one consistent
-//! build). One site for both servers
+//! The web site every test server serves: the built Duet frontend at `/`, the seed's JS
+//! client at `/seed/` and the call set-up floor at `/floor/`, copied into a temporary folder
+//! (a copy, not links: a `trunk build` during a run replaces dist/'s hashed files, and a test
+//! must keep serving one consistent build). One site for both servers
 //! keeps every page same-origin with its signaling server, which matters twice: duet-server's
 //! CSP only lets a page open a WebSocket to its own host, and socket.io-client 2.3.0 starts with
 //! XHR polling, which duet-server answers without CORS headers.
@@ -26,7 +26,7 @@ impl Site {
         let dist = paths::dist();
         if !dist.join("index.html").is_file() {
             bail!(
-                "{} is missing: build the frontend first with `trunk build --release --offline` \
+                "{} is missing: build the frontend first with `bash scripts/bundle.sh` \
                  (scripts/test.sh does)",
                 dist.join("index.html").display()
             );
@@ -51,6 +51,10 @@ impl Site {
         copy(&client.join("index.html"), &seed.join("index.html"))?;
         copy(&client.join("client.js"), &seed.join("client.js"))?;
         copy(&socket_io, &seed.join("socket.io.js"))?;
+        // The call set-up floor (duet-callsetup): two peer connections in one page.
+        let floor = dir.path().join("floor");
+        std::fs::create_dir(&floor)?;
+        std::fs::write(floor.join("index.html"), include_str!("floor.html"))?;
         Ok(Self { dir })
     }
 

@@ -4,10 +4,13 @@
 //! `{"_placeholder":true,"num":N}` and sent as the N-th attachment; on decode the placeholders
 //! are swapped back. [`Data`] is a JSON value that may hold bytes.
 
+#[cfg(feature = "serde_json")]
 use serde_json::{Map, Value};
 
+use crate::json::Json;
 use crate::socketio::DecodeError;
 
+#[cfg(feature = "serde_json")]
 /// A JSON value that may also hold binary data.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Data {
@@ -27,6 +30,7 @@ pub enum Data {
     Binary(Vec<u8>),
 }
 
+#[cfg(feature = "serde_json")]
 impl From<Value> for Data {
     fn from(v: Value) -> Self {
         match v {
@@ -40,6 +44,7 @@ impl From<Value> for Data {
     }
 }
 
+#[cfg(feature = "serde_json")]
 /// Replaces every binary part by a placeholder; returns the JSON and the attachments in order.
 pub fn deconstruct(data: &Data) -> (Value, Vec<Vec<u8>>) {
     let mut attachments = Vec::new();
@@ -47,6 +52,7 @@ pub fn deconstruct(data: &Data) -> (Value, Vec<Vec<u8>>) {
     (value, attachments)
 }
 
+#[cfg(feature = "serde_json")]
 fn deconstruct_into(data: &Data, attachments: &mut Vec<Vec<u8>>) -> Value {
     match data {
         Data::Null => Value::Null,
@@ -73,14 +79,14 @@ fn deconstruct_into(data: &Data, attachments: &mut Vec<Vec<u8>>) -> Value {
 }
 
 /// The attachment number if `value` is a placeholder object.
-fn placeholder_num(value: &Value) -> Option<Option<u64>> {
-    let o = value.as_object()?;
-    if o.get("_placeholder") != Some(&Value::Bool(true)) {
+fn placeholder_num<J: Json>(value: &J) -> Option<Option<u64>> {
+    if !value.field("_placeholder")?.is_true() {
         return None;
     }
-    Some(o.get("num").and_then(Value::as_u64))
+    Some(value.field("num").and_then(|n| n.as_u64()))
 }
 
+#[cfg(feature = "serde_json")]
 /// Puts attachments back where their placeholders are. With `binary` false (a plain event) the
 /// JSON is taken as it is.
 pub fn reconstruct(
@@ -116,7 +122,7 @@ pub fn reconstruct(
 }
 
 /// Checks that every placeholder names an existing attachment.
-pub fn check_placeholders(value: &Value, count: usize) -> Result<(), DecodeError> {
+pub fn check_placeholders<J: Json>(value: &J, count: usize) -> Result<(), DecodeError> {
     if let Some(num) = placeholder_num(value) {
         return match num {
             Some(n) if (n as usize) < count && n <= usize::MAX as u64 => Ok(()),
@@ -127,14 +133,13 @@ pub fn check_placeholders(value: &Value, count: usize) -> Result<(), DecodeError
             }),
         };
     }
-    match value {
-        Value::Array(a) => a.iter().try_for_each(|v| check_placeholders(v, count)),
-        Value::Object(o) => o.values().try_for_each(|v| check_placeholders(v, count)),
-        _ => Ok(()),
-    }
+    value
+        .children()
+        .iter()
+        .try_for_each(|v| check_placeholders(v, count))
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "serde_json"))]
 mod tests {
     use super::*;
     use serde_json::json;

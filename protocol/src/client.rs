@@ -19,10 +19,9 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use serde_json::Value;
-
 use crate::backoff::Backoff;
 use crate::engineio::{self, Frame, PacketData, PacketType};
+use crate::json::{DefaultJson, Json};
 use crate::signaling::ClientMessage;
 use crate::socketio::{self, Decoder, PacketKind};
 
@@ -91,7 +90,7 @@ pub enum DisconnectReason {
 
 /// Why a connection attempt failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ConnectError {
+pub enum ConnectError<J = DefaultJson> {
     /// The transport closed before the namespace was connected.
     TransportClose,
     /// The attempt took longer than `connect_timeout`.
@@ -99,7 +98,7 @@ pub enum ConnectError {
     /// The server's handshake was not understood.
     Handshake(String),
     /// The server refused the namespace (an ERROR packet); not retried.
-    Refused(Value),
+    Refused(J),
 }
 
 /// A malformed frame from the server. The connection carries on; the frame is dropped.
@@ -113,9 +112,9 @@ pub enum ProtocolError {
     SocketIo(#[from] socketio::DecodeError),
 }
 
-/// What happened, in order.
+/// What happened, in order. `J` is the JSON implementation (see [`crate::json`]).
 #[derive(Debug, Clone, PartialEq)]
-pub enum ClientEvent {
+pub enum ClientEvent<J = DefaultJson> {
     /// The namespace is connected; buffered emits have been sent.
     Connected {
         /// The Engine.IO session id.
@@ -126,7 +125,7 @@ pub enum ClientEvent {
         /// Its name.
         name: String,
         /// Its arguments (placeholders in place of binary parts).
-        args: Vec<Value>,
+        args: Vec<J>,
         /// Binary attachments, for binary events.
         attachments: Vec<Vec<u8>>,
         /// Set when the server asked for an acknowledgement: answer with [`SocketClient::ack`].
@@ -137,10 +136,10 @@ pub enum ClientEvent {
         /// The id `emit_with_ack` returned.
         id: u64,
         /// The server's answer.
-        args: Vec<Value>,
+        args: Vec<J>,
     },
     /// A connection attempt failed.
-    ConnectError(ConnectError),
+    ConnectError(ConnectError<J>),
     /// An established connection ended.
     Disconnected(DisconnectReason),
     /// The next attempt starts after `delay`.
@@ -194,23 +193,33 @@ struct Heartbeat {
     deadline: Option<Duration>,
 }
 
-/// The client state machine. See the module documentation.
+/// The client state machine. See the module documentation. `J` is the JSON implementation the
+/// events are carried in (see [`crate::json`]).
 #[derive(Debug)]
-pub struct SocketClient {
+pub struct SocketClient<J = DefaultJson> {
     config: ClientConfig,
     state: State,
     heartbeat: Heartbeat,
     backoff: Backoff,
-    decoder: Decoder,
-    buffer: VecDeque<socketio::Packet>,
+    decoder: Decoder<J>,
+    buffer: VecDeque<socketio::Packet<J>>,
     next_ack_id: u64,
     commands: VecDeque<Command>,
-    events: VecDeque<ClientEvent>,
+    events: VecDeque<ClientEvent<J>>,
 }
 
+#[cfg(feature = "serde_json")]
 impl SocketClient {
-    /// A client that does nothing until [`connect`](Self::connect).
+    /// A client over `serde_json` that does nothing until [`connect`](Self::connect).
     pub fn new(config: ClientConfig) -> Self {
+        Self::with_config(config)
+    }
+}
+
+impl<J: Json> SocketClient<J> {
+    /// A client over any JSON implementation that does nothing until
+    /// [`connect`](Self::connect).
+    pub fn with_config(config: ClientConfig) -> Self {
         let backoff = Backoff::new(
             config.reconnection_delay,
             config.reconnection_delay_max,
@@ -223,7 +232,7 @@ impl SocketClient {
             state: State::Idle,
             heartbeat: Heartbeat::default(),
             backoff,
-            decoder: Decoder::new(),
+            decoder: Decoder::default(),
             buffer: VecDeque::new(),
             next_ack_id: 0,
             commands: VecDeque::new(),
@@ -262,7 +271,7 @@ impl SocketClient {
     pub fn disconnect(&mut self) {
         let was_connected = self.is_connected();
         if was_connected {
-            let packet = socketio::Packet::new(PacketKind::Disconnect)
+            let packet = socketio::Packet::blank(PacketKind::Disconnect)
                 .with_nsp(self.config.namespace.clone());
             self.send_packet(&packet);
         }
@@ -395,26 +404,27 @@ impl SocketClient {
     }
 
     /// The next thing that happened.
-    pub fn poll_event(&mut self) -> Option<ClientEvent> {
+    pub fn poll_event(&mut self) -> Option<ClientEvent<J>> {
         self.events.pop_front()
     }
 
     /// Emits an event now, or buffers it until connected.
-    pub fn emit(&mut self, name: &str, args: Vec<Value>) -> Result<EmitStatus, EmitError> {
-        let packet = socketio::Packet::event(name, args).with_nsp(self.config.namespace.clone());
+    pub fn emit(&mut self, name: &str, args: Vec<J>) -> Result<EmitStatus, EmitError> {
+        let packet =
+            socketio::Packet::json_event(name, args).with_nsp(self.config.namespace.clone());
         self.send_or_buffer(packet)
     }
 
     /// Emits a typed signaling message.
     pub fn emit_message(&mut self, message: &ClientMessage) -> Result<EmitStatus, EmitError> {
-        self.emit(message.event_name(), message.args())
+        self.emit(message.event_name(), message.to_json())
     }
 
     /// Emits an event that asks for an acknowledgement; returns the id its
     /// [`ClientEvent::Ack`] will carry.
-    pub fn emit_with_ack(&mut self, name: &str, args: Vec<Value>) -> Result<u64, EmitError> {
+    pub fn emit_with_ack(&mut self, name: &str, args: Vec<J>) -> Result<u64, EmitError> {
         let id = self.next_ack_id;
-        let packet = socketio::Packet::event(name, args)
+        let packet = socketio::Packet::json_event(name, args)
             .with_nsp(self.config.namespace.clone())
             .with_id(id);
         self.send_or_buffer(packet)?;
@@ -423,11 +433,11 @@ impl SocketClient {
     }
 
     /// Answers an event that asked for an acknowledgement.
-    pub fn ack(&mut self, id: u64, args: Vec<Value>) {
+    pub fn ack(&mut self, id: u64, args: Vec<J>) {
         if self.is_connected() {
             let packet = socketio::Packet {
-                data: Some(Value::Array(args)),
-                ..socketio::Packet::new(PacketKind::Ack)
+                data: Some(J::array(args)),
+                ..socketio::Packet::blank(PacketKind::Ack)
             }
             .with_nsp(self.config.namespace.clone())
             .with_id(id);
@@ -435,7 +445,7 @@ impl SocketClient {
         }
     }
 
-    fn send_or_buffer(&mut self, packet: socketio::Packet) -> Result<EmitStatus, EmitError> {
+    fn send_or_buffer(&mut self, packet: socketio::Packet<J>) -> Result<EmitStatus, EmitError> {
         if self.is_connected() {
             self.send_packet(&packet);
             return Ok(EmitStatus::Sent);
@@ -447,7 +457,7 @@ impl SocketClient {
         Ok(EmitStatus::Buffered)
     }
 
-    fn send_packet(&mut self, packet: &socketio::Packet) {
+    fn send_packet(&mut self, packet: &socketio::Packet<J>) {
         let text = packet.encode();
         self.commands.push_back(Command::Send(
             engineio::Packet::message(text).encode_frame(),
@@ -473,7 +483,7 @@ impl SocketClient {
         let State::Connecting { deadline, .. } = self.state else {
             return; // A second open packet on a live session means nothing.
         };
-        let handshake = match packet.handshake() {
+        let handshake = match packet.handshake_json::<J>() {
             Ok(h) => h,
             Err(e) => {
                 self.commands.push_back(Command::Close);
@@ -503,11 +513,11 @@ impl SocketClient {
                 nsp.push('?');
                 nsp.push_str(q);
             }
-            self.send_packet(&socketio::Packet::new(PacketKind::Connect).with_nsp(nsp));
+            self.send_packet(&socketio::Packet::blank(PacketKind::Connect).with_nsp(nsp));
         }
     }
 
-    fn on_packet(&mut self, packet: socketio::Packet) {
+    fn on_packet(&mut self, packet: socketio::Packet<J>) {
         if packet.namespace() != self.config.namespace {
             return; // Another namespace multiplexed on this connection: not ours.
         }
@@ -538,17 +548,16 @@ impl SocketClient {
                 self.enter_idle();
                 self.events
                     .push_back(ClientEvent::ConnectError(ConnectError::Refused(
-                        packet.data.unwrap_or(Value::Null),
+                        packet.data.unwrap_or_else(J::null),
                     )));
             }
             PacketKind::Event | PacketKind::BinaryEvent => {
-                let Some(name) = packet.event_name().map(str::to_owned) else {
+                let Some((name, args)) = packet.event_parts() else {
                     self.events.push_back(ClientEvent::ProtocolError(
                         socketio::DecodeError::WrongShape(packet.kind).into(),
                     ));
                     return;
                 };
-                let args = packet.args().to_vec();
                 self.events.push_back(ClientEvent::Event {
                     name,
                     args,
@@ -558,7 +567,7 @@ impl SocketClient {
             }
             PacketKind::Ack | PacketKind::BinaryAck => {
                 if let Some(id) = packet.id {
-                    let args = packet.args().to_vec();
+                    let args = packet.ack_args();
                     self.events.push_back(ClientEvent::Ack { id, args });
                 }
             }

@@ -11,6 +11,8 @@
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
+use crate::json::Json;
+
 /// The seven Engine.IO v3 packet types, with their wire digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PacketType {
@@ -99,6 +101,33 @@ pub struct Handshake {
     pub ping_timeout: u64,
 }
 
+impl Handshake {
+    /// Reads the handshake fields as the derived `Deserialize` does: `sid` and both intervals
+    /// required, `upgrades` optional, other fields ignored.
+    pub fn from_json<J: Json>(v: &J) -> Result<Self, &'static str> {
+        if !v.is_object() {
+            return Err("not an object");
+        }
+        let number = |key| v.field(key).and_then(|n| n.as_u64());
+        let upgrades = match v.field("upgrades") {
+            None => Vec::new(),
+            Some(list) => list
+                .items()
+                .and_then(|l| l.iter().map(J::as_string).collect())
+                .ok_or("upgrades is not a list of strings")?,
+        };
+        Ok(Self {
+            sid: v
+                .field("sid")
+                .and_then(|s| s.as_string())
+                .ok_or("sid is missing or not a string")?,
+            upgrades,
+            ping_interval: number("pingInterval").ok_or("pingInterval is missing or invalid")?,
+            ping_timeout: number("pingTimeout").ok_or("pingTimeout is missing or invalid")?,
+        })
+    }
+}
+
 /// Why an Engine.IO frame or packet could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
@@ -159,11 +188,18 @@ impl Packet {
     }
 
     /// Parses an `open` packet's handshake.
+    #[cfg(feature = "serde_json")]
     pub fn handshake(&self) -> Result<Handshake, DecodeError> {
+        self.handshake_json::<serde_json::Value>()
+    }
+
+    /// Parses an `open` packet's handshake with any JSON implementation.
+    pub fn handshake_json<J: Json>(&self) -> Result<Handshake, DecodeError> {
         let text = self
             .as_text()
             .ok_or_else(|| DecodeError::Handshake("binary open packet".into()))?;
-        serde_json::from_str(text).map_err(|e| DecodeError::Handshake(e.to_string()))
+        Handshake::from_json(&J::parse(text).map_err(DecodeError::Handshake)?)
+            .map_err(|e| DecodeError::Handshake(e.to_owned()))
     }
 
     /// Decodes a WebSocket text frame (or one packet of a text polling payload):

@@ -10,6 +10,8 @@
 //! - [`socketio`]: Socket.IO packets inside Engine.IO messages; [`binary`]: attachments.
 //! - [`signaling`]: `join_room`, `offer`, `getOffer`, … as Rust types with size limits;
 //!   [`names`]: their event names and error codes, defined once.
+//! - [`json`]: the JSON implementation the layers above are generic over: `serde_json` natively
+//!   (feature `serde_json`, default), the browser's own `JSON` in the frontend.
 //! - [`client`]: connect, heartbeat, buffering and reconnection as a sans-IO state machine.
 //!
 //! Every decoder returns a typed error for bad input; none panics.
@@ -19,6 +21,7 @@ pub mod binary;
 pub mod client;
 pub mod endpoint;
 pub mod engineio;
+pub mod json;
 pub mod names;
 pub mod payload;
 pub mod signaling;

@@ -7,7 +7,10 @@
 //! newer peers can add some; sizes are bounded so one bad client cannot make a peer or the server
 //! hold megabytes.
 
+mod json;
+
 use serde::{Deserialize, Serialize};
+#[cfg(feature = "serde_json")]
 use serde_json::Value;
 
 pub use crate::names::{ErrorCode, event};
@@ -79,6 +82,15 @@ pub struct JoinRoom {
     /// The joiner's email or display name, shown to the other person.
     #[serde(default)]
     pub email: String,
+    /// Duet's capability `warmOffer` (absent means false, as from the seed's client): the joiner
+    /// takes an offer from the member already in the room, who may send it as soon as it hears
+    /// `user_joined`, and yields to it on glare. The server relays it in `user_joined`.
+    #[serde(default, rename = "warmOffer", skip_serializing_if = "is_false")]
+    pub warm_offer: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
 }
 
 impl JoinRoom {
@@ -116,6 +128,10 @@ pub struct User {
     /// The name they joined with.
     #[serde(default)]
     pub email: String,
+    /// In `user_joined`: the joiner's [`JoinRoom::warm_offer`], so the member already in the
+    /// room may offer at once. Never set in `all_users` (the server keeps no capabilities).
+    #[serde(default, rename = "warmOffer", skip_serializing_if = "is_false")]
+    pub warm_offer: bool,
 }
 
 /// The kind of a session description (RTCSdpType).
@@ -244,6 +260,7 @@ pub enum ServerMessage {
     Error(ErrorNotice),
 }
 
+#[cfg(feature = "serde_json")]
 fn parse<T: serde::de::DeserializeOwned>(
     event: &'static str,
     args: &[Value],
@@ -255,6 +272,7 @@ fn parse<T: serde::de::DeserializeOwned>(
     })
 }
 
+#[cfg(feature = "serde_json")]
 fn to_value<T: Serialize>(v: &T) -> Value {
     // These types are plain structs of strings and numbers: serializing cannot fail.
     serde_json::to_value(v).unwrap_or(Value::Null)
@@ -273,6 +291,7 @@ impl ClientMessage {
     }
 
     /// The event arguments.
+    #[cfg(feature = "serde_json")]
     pub fn args(&self) -> Vec<Value> {
         match self {
             Self::JoinRoom(j) => vec![to_value(j)],
@@ -283,6 +302,7 @@ impl ClientMessage {
     }
 
     /// Parses and validates an event a client sent.
+    #[cfg(feature = "serde_json")]
     pub fn from_event(name: &str, args: &[Value]) -> Result<Self, SignalError> {
         let msg = match name {
             event::JOIN_ROOM => Self::JoinRoom(parse(event::JOIN_ROOM, args)?),
@@ -323,6 +343,7 @@ impl ServerMessage {
     }
 
     /// The event arguments.
+    #[cfg(feature = "serde_json")]
     pub fn args(&self) -> Vec<Value> {
         match self {
             Self::AllUsers(u) => vec![to_value(u)],
@@ -336,6 +357,7 @@ impl ServerMessage {
     }
 
     /// Parses and validates an event a server sent.
+    #[cfg(feature = "serde_json")]
     pub fn from_event(name: &str, args: &[Value]) -> Result<Self, SignalError> {
         let msg = match name {
             event::ALL_USERS => Self::AllUsers(parse(event::ALL_USERS, args)?),
@@ -357,7 +379,7 @@ impl ServerMessage {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "serde_json"))]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -367,6 +389,7 @@ mod tests {
         let m = ServerMessage::UserJoined(User {
             id: "abc".into(),
             email: "bo@example.com".into(),
+            warm_offer: false,
         });
         assert_eq!(m.event_name(), "user_joined");
         assert_eq!(
@@ -391,7 +414,8 @@ mod tests {
             m,
             ClientMessage::JoinRoom(JoinRoom {
                 room: "1234".into(),
-                email: "sample@naver.com".into()
+                email: "sample@naver.com".into(),
+                warm_offer: false,
             })
         );
         let c = ClientMessage::from_event(
@@ -417,7 +441,8 @@ mod tests {
             ServerMessage::from_event("all_users", &[json!([{"id": "a", "email": "x"}])]).unwrap(),
             ServerMessage::AllUsers(vec![User {
                 id: "a".into(),
-                email: "x".into()
+                email: "x".into(),
+                warm_offer: false,
             }])
         );
         assert_eq!(

@@ -5,9 +5,13 @@
 //! packet's JSON holds `{"_placeholder":true,"num":N}` where its N-th attachment goes; the
 //! attachments follow as separate binary Engine.IO messages, which [`Decoder`] collects.
 
+#[cfg(feature = "serde_json")]
 use serde_json::Value;
 
-use crate::binary::{self, Data};
+#[cfg(feature = "serde_json")]
+use crate::binary::Data;
+use crate::binary::{self};
+use crate::json::{DefaultJson, Json};
 
 /// Most binary attachments accepted on one packet. Each one is a separate frame the decoder must
 /// wait for, so a lying count would otherwise stall the connection forever.
@@ -54,8 +58,11 @@ impl PacketKind {
 
 /// One Socket.IO packet. Binary packets keep placeholders in `data` and the bytes in
 /// `attachments`; [`Packet::data_with_binary`] puts them back together.
+///
+/// `J` is the JSON implementation the data is held in (see [`crate::json`]): `serde_json::Value`
+/// natively, the browser's own JSON in the frontend.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Packet {
+pub struct Packet<J = DefaultJson> {
     /// The packet type.
     pub kind: PacketKind,
     /// The namespace as on the wire, `/` by default; a client's CONNECT may append `?query`.
@@ -63,7 +70,7 @@ pub struct Packet {
     /// The ack id, when the sender wants an answer (or this is the answer).
     pub id: Option<u64>,
     /// The JSON data: an array for events and acks, anything for errors.
-    pub data: Option<Value>,
+    pub data: Option<J>,
     /// The binary attachments of a binary packet, in placeholder order.
     pub attachments: Vec<Vec<u8>>,
 }
@@ -105,9 +112,10 @@ pub enum DecodeError {
     },
 }
 
-impl Packet {
-    /// A packet of `kind` on the root namespace with no id and no data.
-    pub fn new(kind: PacketKind) -> Self {
+impl<J: Json> Packet<J> {
+    /// A packet of `kind` on the root namespace with no id and no data, over any JSON
+    /// implementation ([`Packet::new`] is the `serde_json` one).
+    pub fn blank(kind: PacketKind) -> Self {
         Self {
             kind,
             nsp: "/".to_owned(),
@@ -117,31 +125,13 @@ impl Packet {
         }
     }
 
-    /// An event `[name, args…]` on the root namespace.
-    pub fn event(name: &str, args: impl IntoIterator<Item = Value>) -> Self {
-        let mut array = vec![Value::String(name.to_owned())];
+    /// An event `[name, args…]` on the root namespace, over any JSON implementation.
+    pub fn json_event(name: &str, args: impl IntoIterator<Item = J>) -> Self {
+        let mut array = vec![J::string(name)];
         array.extend(args);
         Self {
-            data: Some(Value::Array(array)),
-            ..Self::new(PacketKind::Event)
-        }
-    }
-
-    /// An event whose arguments may hold binary data: binary parts are replaced by placeholders
-    /// and moved to attachments, making a BINARY_EVENT when there are any.
-    pub fn event_with_binary(name: &str, args: Vec<Data>) -> Self {
-        let mut all = vec![Data::String(name.to_owned())];
-        all.extend(args);
-        let (data, attachments) = binary::deconstruct(&Data::Array(all));
-        let kind = if attachments.is_empty() {
-            PacketKind::Event
-        } else {
-            PacketKind::BinaryEvent
-        };
-        Self {
-            data: Some(data),
-            attachments,
-            ..Self::new(kind)
+            data: Some(J::array(array)),
+            ..Self::blank(PacketKind::Event)
         }
     }
 
@@ -167,40 +157,25 @@ impl Packet {
         self.nsp.split_once('?').map(|(_, q)| q)
     }
 
-    /// The event name of an event packet.
-    pub fn event_name(&self) -> Option<&str> {
-        match (&self.kind, &self.data) {
-            (PacketKind::Event | PacketKind::BinaryEvent, Some(Value::Array(a))) => {
-                a.first()?.as_str()
-            }
-            _ => None,
+    /// An event packet's name and arguments, over any JSON implementation; `None` when this is
+    /// not an event or its data does not start with a name.
+    pub fn event_parts(&self) -> Option<(String, Vec<J>)> {
+        if !matches!(self.kind, PacketKind::Event | PacketKind::BinaryEvent) {
+            return None;
         }
+        let mut items = self.data.as_ref()?.items()?.into_iter();
+        let name = items.next()?.as_string()?;
+        Some((name, items.collect()))
     }
 
-    /// The arguments after the event name (events) or the whole array (acks).
-    pub fn args(&self) -> &[Value] {
-        match (&self.kind, &self.data) {
-            (PacketKind::Event | PacketKind::BinaryEvent, Some(Value::Array(a)))
-                if !a.is_empty() =>
-            {
-                &a[1..]
+    /// An ack packet's arguments (the whole array), over any JSON implementation.
+    pub fn ack_args(&self) -> Vec<J> {
+        match self.kind {
+            PacketKind::Ack | PacketKind::BinaryAck => {
+                self.data.as_ref().and_then(Json::items).unwrap_or_default()
             }
-            (PacketKind::Ack | PacketKind::BinaryAck, Some(Value::Array(a))) => a,
-            _ => &[],
+            _ => Vec::new(),
         }
-    }
-
-    /// The data with placeholders replaced by their attachments.
-    pub fn data_with_binary(&self) -> Result<Option<Data>, DecodeError> {
-        let attachments: &[Vec<u8>] = if self.kind.is_binary() {
-            &self.attachments
-        } else {
-            &[]
-        };
-        self.data
-            .as_ref()
-            .map(|d| binary::reconstruct(d, attachments, self.kind.is_binary()))
-            .transpose()
     }
 
     /// Encodes the text part. Binary attachments are sent after it, one binary message each.
@@ -219,15 +194,15 @@ impl Packet {
             s.push_str(&id.to_string());
         }
         if let Some(data) = &self.data {
-            // Serializing a Value cannot fail: its map keys are strings.
-            s.push_str(&serde_json::to_string(data).unwrap_or_default());
+            s.push_str(&data.to_text());
         }
         s
     }
 
-    /// Decodes the text part of a packet. A binary packet comes back with no attachments yet and
-    /// `expected_attachments` set; use [`Decoder`] to collect them.
-    pub fn decode(text: &str) -> Result<(Self, usize), DecodeError> {
+    /// Decodes the text part of a packet over any JSON implementation ([`Packet::decode`] is
+    /// the `serde_json` one). A binary packet comes back with no attachments yet and the number
+    /// it expects; use [`Decoder`] to collect them.
+    pub fn parse(text: &str) -> Result<(Self, usize), DecodeError> {
         let mut rest = text;
         let first = rest.chars().next().ok_or(DecodeError::Empty)?;
         let kind = PacketKind::from_digit(first).ok_or(DecodeError::UnknownType(first))?;
@@ -270,9 +245,8 @@ impl Packet {
         let data = if rest.is_empty() {
             None
         } else {
-            let value: Value =
-                serde_json::from_str(rest).map_err(|e| DecodeError::Json(e.to_string()))?;
-            if kind != PacketKind::Error && !value.is_array() {
+            let value = J::parse(rest).map_err(DecodeError::Json)?;
+            if kind != PacketKind::Error && value.items().is_none() {
                 return Err(DecodeError::WrongShape(kind));
             }
             Some(value)
@@ -290,28 +264,111 @@ impl Packet {
     }
 }
 
-/// Turns a stream of Engine.IO messages (text and binary) into whole Socket.IO packets,
-/// collecting each binary packet's attachments.
-#[derive(Debug, Default)]
-pub struct Decoder {
-    pending: Option<(Packet, usize)>,
+/// The `serde_json` API, used natively by the server's tests, the benchmarks and the fuzzers.
+#[cfg(feature = "serde_json")]
+impl Packet {
+    /// A packet of `kind` on the root namespace with no id and no data.
+    pub fn new(kind: PacketKind) -> Self {
+        Self::blank(kind)
+    }
+
+    /// An event `[name, args…]` on the root namespace.
+    pub fn event(name: &str, args: impl IntoIterator<Item = Value>) -> Self {
+        Self::json_event(name, args)
+    }
+
+    /// An event whose arguments may hold binary data: binary parts are replaced by placeholders
+    /// and moved to attachments, making a BINARY_EVENT when there are any.
+    pub fn event_with_binary(name: &str, args: Vec<Data>) -> Self {
+        let mut all = vec![Data::String(name.to_owned())];
+        all.extend(args);
+        let (data, attachments) = binary::deconstruct(&Data::Array(all));
+        let kind = if attachments.is_empty() {
+            PacketKind::Event
+        } else {
+            PacketKind::BinaryEvent
+        };
+        Self {
+            data: Some(data),
+            attachments,
+            ..Self::new(kind)
+        }
+    }
+
+    /// Decodes the text part of a packet. A binary packet comes back with no attachments yet and
+    /// `expected_attachments` set; use [`Decoder`] to collect them.
+    pub fn decode(text: &str) -> Result<(Self, usize), DecodeError> {
+        Self::parse(text)
+    }
+
+    /// The event name of an event packet.
+    pub fn event_name(&self) -> Option<&str> {
+        match (&self.kind, &self.data) {
+            (PacketKind::Event | PacketKind::BinaryEvent, Some(Value::Array(a))) => {
+                a.first()?.as_str()
+            }
+            _ => None,
+        }
+    }
+
+    /// The arguments after the event name (events) or the whole array (acks).
+    pub fn args(&self) -> &[Value] {
+        match (&self.kind, &self.data) {
+            (PacketKind::Event | PacketKind::BinaryEvent, Some(Value::Array(a)))
+                if !a.is_empty() =>
+            {
+                &a[1..]
+            }
+            (PacketKind::Ack | PacketKind::BinaryAck, Some(Value::Array(a))) => a,
+            _ => &[],
+        }
+    }
+
+    /// The data with placeholders replaced by their attachments.
+    pub fn data_with_binary(&self) -> Result<Option<Data>, DecodeError> {
+        let attachments: &[Vec<u8>] = if self.kind.is_binary() {
+            &self.attachments
+        } else {
+            &[]
+        };
+        self.data
+            .as_ref()
+            .map(|d| binary::reconstruct(d, attachments, self.kind.is_binary()))
+            .transpose()
+    }
 }
 
+/// Turns a stream of Engine.IO messages (text and binary) into whole Socket.IO packets,
+/// collecting each binary packet's attachments.
+#[derive(Debug)]
+pub struct Decoder<J = DefaultJson> {
+    pending: Option<(Packet<J>, usize)>,
+}
+
+impl<J> Default for Decoder<J> {
+    fn default() -> Self {
+        Self { pending: None }
+    }
+}
+
+#[cfg(feature = "serde_json")]
 impl Decoder {
     /// A decoder waiting for a text packet.
     pub fn new() -> Self {
         Self::default()
     }
+}
 
+impl<J: Json> Decoder<J> {
     /// Feeds a text message. Returns the packet when it is complete, `None` when it waits for
     /// attachments.
-    pub fn decode_text(&mut self, text: &str) -> Result<Option<Packet>, DecodeError> {
+    pub fn decode_text(&mut self, text: &str) -> Result<Option<Packet<J>>, DecodeError> {
         if let Some((p, expected)) = self.pending.take() {
             return Err(DecodeError::MissingAttachments(
                 expected - p.attachments.len(),
             ));
         }
-        let (packet, expected) = Packet::decode(text)?;
+        let (packet, expected) = Packet::parse(text)?;
         if expected == 0 {
             Self::check_placeholders(&packet)?;
             Ok(Some(packet))
@@ -322,7 +379,7 @@ impl Decoder {
     }
 
     /// Feeds a binary message (one attachment).
-    pub fn decode_binary(&mut self, bytes: &[u8]) -> Result<Option<Packet>, DecodeError> {
+    pub fn decode_binary(&mut self, bytes: &[u8]) -> Result<Option<Packet<J>>, DecodeError> {
         let (mut packet, expected) = self.pending.take().ok_or(DecodeError::UnexpectedBinary)?;
         packet.attachments.push(bytes.to_vec());
         if packet.attachments.len() < expected {
@@ -345,7 +402,7 @@ impl Decoder {
 
     /// Placeholders mean something only in binary packets; in a plain event the same JSON is
     /// just data, as in socket.io-parser.
-    fn check_placeholders(packet: &Packet) -> Result<(), DecodeError> {
+    fn check_placeholders(packet: &Packet<J>) -> Result<(), DecodeError> {
         match &packet.data {
             Some(d) if packet.kind.is_binary() => {
                 binary::check_placeholders(d, packet.attachments.len())
@@ -355,7 +412,7 @@ impl Decoder {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "serde_json"))]
 mod tests {
     use super::*;
     use serde_json::json;

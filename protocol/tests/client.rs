@@ -70,6 +70,7 @@ fn buffers_emits_until_connected_then_flushes_in_order() {
     let join = ClientMessage::JoinRoom(JoinRoom {
         room: "1234".into(),
         email: "a@b".into(),
+        warm_offer: false,
     });
     assert_eq!(c.emit_message(&join), Ok(EmitStatus::Buffered));
     assert_eq!(c.emit("second", vec![json!(2)]), Ok(EmitStatus::Buffered));

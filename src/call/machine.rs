@@ -282,7 +282,12 @@ impl Machine {
     /// connection start together; the link opens once `join_room` is out.
     fn join(&mut self, room: String, name: String) {
         self.release();
-        let join = JoinRoom { room, email: name };
+        let join = JoinRoom {
+            room,
+            email: name,
+            // The machine does not yet offer from the waiting page (issue 11 lever).
+            warm_offer: false,
+        };
         let valid = join.validate();
         self.room = join.room;
         self.name = join.email;
@@ -352,6 +357,7 @@ impl Machine {
         self.act(Action::Send(ClientMessage::JoinRoom(JoinRoom {
             room: self.room.clone(),
             email: self.name.clone(),
+            warm_offer: false,
         })));
         // Opened once join_room is out: its 10-30 ms then overlap the server's answer.
         if self.link.is_none() {

@@ -421,7 +421,7 @@ fn call_setup_section(md: &mut String, root: &Path) {
     let _ = writeln!(md, "## 2. Call set-up\n");
     let _ = writeln!(
         md,
-        "Pairs of headless Chromium pages with fake camera and microphone, both through duet-server on loopback, no ICE servers. Clock: the second page's own (`performance.now()`, 0 = the start of its navigation), to the remote `<video>`'s first frame (`loadeddata`) and to its playback (`playing`). The browser process is started before the clock runs. Measured by `duet-callsetup` (e2e/src/bin).\n"
+        "Pairs of headless Chromium pages with fake camera and microphone, both through duet-server on loopback, no ICE servers. Clock: the second page's own (`performance.now()`, 0 = the start of its navigation), to the remote `<video>`'s first frame (`loadeddata`) and to its playback (`playing`). The browser process is started before the clock runs. The floor is what the browser itself needs: one page that asks for the camera and connects two `RTCPeerConnection`s to each other in-page (e2e/src/floor.html), from its script's start to the first remote frame. Duet, seed and floor runs are taken in turn. Measured by `duet-callsetup` (e2e/src/bin).\n"
     );
     let path = root.join("target/callsetup.json");
     let Some(v) = std::fs::read_to_string(&path)
@@ -436,23 +436,63 @@ fn call_setup_section(md: &mut String, root: &Path) {
         return;
     };
     let calls = v["duet"]["calls"].as_u64().unwrap_or(0);
+    let ms = |x: &serde_json::Value| x.as_f64().map_or("–".to_owned(), |x| format!("{x:.0} ms"));
     let _ = writeln!(
         md,
-        "| {calls} calls each | Duet | seed client | ratio |\n|---|---|---|---|"
+        "| {calls} runs each | Duet | seed client | floor | Duet / seed | Duet / floor |\n|---|---|---|---|---|---|"
     );
-    for (label, key) in [
-        ("first remote frame", "first_frame"),
-        ("remote playback", "playing"),
+    for (stat, q) in [("median", "median_ms"), ("p90", "p90_ms")] {
+        let d = &v["duet"]["first_frame"][q];
+        let s = &v["seed"]["first_frame"][q];
+        let f = &v["floor"]["script_to_first_frame"][q];
+        let ratio = |a: &serde_json::Value, b: &serde_json::Value| match (a.as_f64(), b.as_f64()) {
+            (Some(a), Some(b)) => format!("{:.2}", a / b),
+            _ => "–".to_owned(),
+        };
+        let _ = writeln!(
+            md,
+            "| navigation → first remote frame, {stat} (floor: script start → first frame) | {} | {} | {} | {} | {} |",
+            ms(d),
+            ms(s),
+            ms(f),
+            ratio(d, s),
+            ratio(d, f)
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\nPhases of the second page, median (p90) ms on its clock; the floor's from its navigation too. *script*: the app's own code running (Duet: `duet:wasm-start`; seed: its `io.connect` call; floor: its script); *socket open*: the WebSocket's open event (the seed starts with XHR polling: its Engine.IO handshake instead); *offer*, *answer*: sent or received, whichever first.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| phase | Duet | seed client | floor |\n|---|---|---|---|"
+    );
+    for (label, key, seed_key) in [
+        ("script running", "script", "script"),
+        ("socket open", "socketOpen", "eioOpen"),
+        ("connected (`40`)", "connected", "connected"),
+        ("join sent", "joinSent", "joinSent"),
+        ("all_users", "allUsers", "allUsers"),
+        ("offer", "offer", "offer"),
+        ("answer", "answer", "answer"),
+        ("ICE connected", "iceConnected", "iceConnected"),
+        ("first remote frame", "firstFrame", "firstFrame"),
+        ("playing", "playing", "playing"),
     ] {
-        for (stat, q) in [("median", "median_ms"), ("p90", "p90_ms")] {
-            let d = v["duet"][key][q].as_f64().unwrap_or(f64::NAN);
-            let s = v["seed"][key][q].as_f64().unwrap_or(f64::NAN);
-            let _ = writeln!(
-                md,
-                "| {label}, {stat} | {d:.0} ms | {s:.0} ms | {:.2} |",
-                d / s
-            );
-        }
+        let cell = |who: &str, k: &str| {
+            let p = &v[who]["phases"][k];
+            match (p["median_ms"].as_f64(), p["p90_ms"].as_f64()) {
+                (Some(m), Some(p90)) => format!("{m:.0} ({p90:.0})"),
+                _ => "–".to_owned(),
+            }
+        };
+        let _ = writeln!(
+            md,
+            "| {label} | {} | {} | {} |",
+            cell("duet", key),
+            cell("seed", seed_key),
+            cell("floor", key)
+        );
     }
     md.push('\n');
 }
@@ -461,7 +501,7 @@ fn payload_section(md: &mut String, root: &Path) {
     let _ = writeln!(md, "## 3. Payload\n");
     let _ = writeln!(
         md,
-        "Every html, js, wasm and css byte a browser downloads before the first frame. Duet: `trunk build --release` (wasm-opt -Oz). Seed: the original React client (React 17 + ReactDOM + socket.io-client 2.3.0) bundled and minified with esbuild for production (`bench/seed-bundle`).\n"
+        "Every html, js, wasm and css byte a browser downloads before the first frame. Duet: `bash scripts/bundle.sh` (`trunk build --release`, wasm-opt -Os, std rebuilt with immediate-abort panics, the JS glue minified). Seed: the original React client (React 17 + ReactDOM + socket.io-client 2.3.0) bundled and minified with esbuild for production (`bench/seed-bundle`).\n"
     );
     let duet = bundle::measure(&root.join("dist"));
     let seed = bundle::measure(&root.join("bench/seed-bundle/dist"));
@@ -496,6 +536,11 @@ fn payload_section(md: &mut String, root: &Path) {
                 s.map_or_else(|e| e.to_string(), |_| "ok".into())
             );
         }
+    }
+    // Where the bytes go (twiggy, by hand: bench/BYTES.md says how it was measured).
+    if let Ok(text) = std::fs::read_to_string(root.join("bench/BYTES.md")) {
+        md.push_str(&text);
+        md.push('\n');
     }
 }
 

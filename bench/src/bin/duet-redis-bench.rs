@@ -87,6 +87,7 @@ async fn pairs(
             c.tx.send(ClientMessage::JoinRoom(JoinRoom {
                 room: format!("{prefix}-{i}"),
                 email: email.into(),
+                warm_offer: false,
             }))
             .expect("send");
             all_users(c).await.expect("joined");

@@ -92,7 +92,7 @@ impl<R: Rooms> Signaling<R> {
             tracing::info!(%sid, room = %departure.room, "left (joined another room)");
             self.announce_exit(root, sid, departure).await;
         }
-        let joined = user_joined(sid, &join.email);
+        let joined = user_joined(sid, &join);
         for peer in &admission.peers {
             deliver::<R, A>(root, &peer.id, &joined).await;
         }
@@ -211,16 +211,19 @@ fn users(members: Vec<Member>) -> Vec<User> {
         .map(|m| User {
             id: m.id,
             email: m.name,
+            warm_offer: false,
         })
         .collect()
 }
 
 /// Duet's `user_joined`, for the members already in the room: the seed never told the first
-/// person the second one's name. Seed clients ignore it (no listener).
-fn user_joined(sid: &str, name: &str) -> ServerMessage {
+/// person the second one's name. Seed clients ignore it (no listener). It relays the joiner's
+/// `warmOffer` capability, so a member that has it may offer at once.
+fn user_joined(sid: &str, join: &JoinRoom) -> ServerMessage {
     ServerMessage::UserJoined(User {
         id: sid.to_owned(),
-        email: name.to_owned(),
+        email: join.email.clone(),
+        warm_offer: join.warm_offer,
     })
 }
 

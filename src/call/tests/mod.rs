@@ -143,6 +143,7 @@ fn all_users(names: &[&str]) -> ServerMessage {
             .map(|n| User {
                 id: format!("id-{n}"),
                 email: (*n).into(),
+                warm_offer: false,
             })
             .collect(),
     )
@@ -152,6 +153,7 @@ fn user_joined(name: &str) -> ServerMessage {
     ServerMessage::UserJoined(User {
         id: "id-x".into(),
         email: name.into(),
+        warm_offer: false,
     })
 }
 
@@ -218,6 +220,7 @@ fn sends_join(actions: &[Action], room: &str, name: &str) -> bool {
         &Action::Send(ClientMessage::JoinRoom(JoinRoom {
             room: room.into(),
             email: name.into(),
+            warm_offer: false,
         })),
     )
 }
