@@ -74,6 +74,7 @@ async fn status_and_controls_follow_the_call() {
     let ann = User {
         id: "a".into(),
         email: "Ann".into(),
+        warm_offer: false,
     };
     machine.handle(
         Input::Server(signaling, ServerMessage::AllUsers(vec![ann])),
