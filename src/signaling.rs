@@ -35,12 +35,14 @@ pub enum SignalingEvent {
     Garbage(String),
 }
 
+#[cfg(feature = "test-seams")]
 thread_local! {
     static LIVE: RefCell<Vec<Weak<RefCell<Inner>>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Test seam: closes the WebSocket of every live client whose URL contains `pattern`, as a
 /// network drop would (the client then reconnects with backoff). Returns how many were closed.
+#[cfg(feature = "test-seams")]
 pub fn simulate_transport_loss(pattern: &str) -> usize {
     let clients: Vec<_> = LIVE.with(|l| l.borrow().iter().filter_map(Weak::upgrade).collect());
     let mut closed = 0;
@@ -117,6 +119,7 @@ impl SignalingClient {
             sink: Rc::new(sink),
             shut: false,
         }));
+        #[cfg(feature = "test-seams")]
         LIVE.with(|l| {
             let mut l = l.borrow_mut();
             l.retain(|w| w.strong_count() > 0);
@@ -259,7 +262,7 @@ pub(crate) fn frame_of(data: JsValue) -> Option<Frame> {
 
 fn open_socket(url: &str, weak: Weak<RefCell<Inner>>) -> Result<Socket, JsValue> {
     let (ws, early_frames) = match crate::early::take_socket(url) {
-        Some(early) => early,
+        Some((ws, frames)) => (ws, frames.iter().filter_map(frame_of).collect()),
         None => (WebSocket::new(url)?, Vec::new()),
     };
     ws.set_binary_type(BinaryType::Arraybuffer);

@@ -105,6 +105,15 @@ pub enum DecodeError {
     },
 }
 
+impl From<binary::BadPlaceholder> for DecodeError {
+    fn from(e: binary::BadPlaceholder) -> Self {
+        Self::BadPlaceholder {
+            num: e.num,
+            count: e.count,
+        }
+    }
+}
+
 impl Packet {
     /// A packet of `kind` on the root namespace with no id and no data.
     pub fn new(kind: PacketKind) -> Self {
@@ -201,6 +210,7 @@ impl Packet {
             .as_ref()
             .map(|d| binary::reconstruct(d, attachments, self.kind.is_binary()))
             .transpose()
+            .map_err(DecodeError::from)
     }
 
     /// Encodes the text part. Binary attachments are sent after it, one binary message each.
@@ -348,7 +358,7 @@ impl Decoder {
     fn check_placeholders(packet: &Packet) -> Result<(), DecodeError> {
         match &packet.data {
             Some(d) if packet.kind.is_binary() => {
-                binary::check_placeholders(d, packet.attachments.len())
+                Ok(binary::check_placeholders(d, packet.attachments.len())?)
             }
             _ => Ok(()),
         }
