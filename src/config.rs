@@ -72,7 +72,8 @@ impl Settings {
             Some("none") => IceSource::None,
             _ => IceSource::ConfigJson,
         };
-        let name: String = get("name").unwrap_or_default().chars().take(64).collect();
+        // Not cut here: the join checks it against duet-protocol's one rule and says so.
+        let name = get("name").unwrap_or_default();
         Ok(Self {
             bad_room: raw_room.is_some() && room.is_none(),
             room,
@@ -364,5 +365,33 @@ mod tests {
         assert_eq!(query_with("?name=x", "r", None), "?room=r");
         let back = Settings::from_query(&query_with("", "r", Some("Bo B")), "http://x").unwrap();
         assert_eq!(back.name, "Bo B");
+    }
+
+    /// One rule for rooms and names, duet-protocol's: the URL takes the rooms the protocol takes
+    /// (letters of any script) and passes names on whole, so the join refuses an over-long one
+    /// in the server's words instead of cutting it to another limit.
+    #[test]
+    fn the_url_follows_the_protocols_rules() {
+        let s = Settings::from_query("?room=caf%C3%A9-%E6%9D%B1%E4%BA%AC", "http://x").unwrap();
+        assert_eq!(s.room.as_deref(), Some("café-東京"));
+        let long = "n".repeat(300);
+        let s = Settings::from_query(&format!("?room=r&name={long}"), "http://x").unwrap();
+        assert_eq!(s.name, long);
+        let s = Settings::from_query("?room=a%20b", "http://x").unwrap();
+        assert!(s.bad_room && s.room.is_none());
+    }
+
+    /// index.html starts the camera and the socket early only for rooms the app accepts: its
+    /// regex is duet-protocol's [`ROOM_PATTERN`] (the browser tests prove that JavaScript reads
+    /// that pattern as [`validate_room`] does).
+    #[test]
+    fn index_html_checks_rooms_with_the_protocols_pattern() {
+        use duet_protocol::signaling::ROOM_PATTERN;
+        let html = include_str!("../index.html");
+        let regex = format!("/^{ROOM_PATTERN}$/u.test(room.trim())");
+        assert!(
+            html.contains(&regex),
+            "index.html should test rooms with {regex}"
+        );
     }
 }

@@ -1,17 +1,13 @@
 //! What index.html starts before the app has loaded, for a link that joins a room at once: the
 //! camera request (`window.duetEarlyMedia`) and the signaling WebSocket to the page's own server
 //! (`window.duetEarlySocket`). Each is taken over at most once, by [`crate::media`] and
-//! [`crate::signaling`], or stopped when the app will not join.
+//! [`crate::signaling`], or stopped when the app will not join. Only browser types here: those
+//! modules build on this one, never the other way round.
 
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::WebSocket;
-
-use duet_protocol::Frame;
-
-use crate::media::tracks;
-use crate::signaling::frame_of;
+use web_sys::{MediaStream, MediaStreamTrack, WebSocket};
 
 /// The camera-and-microphone request index.html started before the app loaded
 /// (`window.duetEarlyMedia`), taken at most once.
@@ -29,8 +25,8 @@ pub fn discard_media() {
     if let Some(p) = take_media() {
         wasm_bindgen_futures::spawn_local(async move {
             if let Ok(stream) = JsFuture::from(p).await {
-                for t in tracks(stream.unchecked_ref()) {
-                    t.stop();
+                for t in stream.unchecked_into::<MediaStream>().get_tracks().iter() {
+                    t.unchecked_into::<MediaStreamTrack>().stop();
                 }
             }
         });
@@ -41,8 +37,9 @@ const EARLY_SOCKET: &str = "duetEarlySocket";
 
 /// The connection index.html opened to the page's own server before the app loaded
 /// (`window.duetEarlySocket = {url, ws, frames}`), with the frames that arrived meanwhile;
-/// taken once, and only for `url` and while it is not closing.
-pub(crate) fn take_socket(url: &str) -> Option<(WebSocket, Vec<Frame>)> {
+/// taken once, and only for `url` and while it is not closing. The frames are the WebSocket's
+/// `data` values, as they came.
+pub(crate) fn take_socket(url: &str) -> Option<(WebSocket, js_sys::Array)> {
     let window: JsValue = web_sys::window()?.into();
     let key = JsValue::from_str(EARLY_SOCKET);
     let early = js_sys::Reflect::get(&window, &key).ok()?;
@@ -59,7 +56,7 @@ pub(crate) fn take_socket(url: &str) -> Option<(WebSocket, Vec<Frame>)> {
         return None;
     }
     let frames: js_sys::Array = get("frames")?.dyn_into().ok()?;
-    Some((ws, frames.iter().filter_map(frame_of).collect()))
+    Some((ws, frames))
 }
 
 /// Closes the connection index.html opened when the app will not join at once.

@@ -1,8 +1,11 @@
 //! Camera and microphone: getUserMedia with fallbacks, device lists, devicechange.
 //!
-//! This module owns every local track: [`LocalMedia`] stops its tracks when dropped, and a
-//! process-wide count of live tracks ([`live_tracks`]) lets tests prove that nothing leaks.
+//! This module owns every local track: [`LocalMedia`] stops its tracks when dropped. With the
+//! `test-seams` feature (tests only, never the release bundle), a process-wide count of live
+//! tracks (`live_tracks`) lets tests prove that nothing leaks, and `simulate_failure` makes
+//! getUserMedia fail as a browser would.
 
+#[cfg(feature = "test-seams")]
 use std::cell::{Cell, RefCell};
 
 use wasm_bindgen::JsCast;
@@ -13,12 +16,14 @@ use web_sys::{MediaDeviceInfo, MediaDeviceKind, MediaStream, MediaStreamTrack};
 use crate::call::Problem;
 use crate::js::{js_object, js_string};
 
+#[cfg(feature = "test-seams")]
 thread_local! {
     static LIVE_TRACKS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
     static FAKE_FAILURE: Cell<Option<&'static str>> = const { Cell::new(None) };
 }
 
 /// How many tracks this module handed out and has not stopped yet.
+#[cfg(feature = "test-seams")]
 pub fn live_tracks() -> usize {
     LIVE_TRACKS.with(|t| t.borrow().len())
 }
@@ -26,6 +31,7 @@ pub fn live_tracks() -> usize {
 /// Test seam: the next getUserMedia calls fail with this DOMException name (e.g.
 /// `"NotAllowedError"`), as a browser would; `None` restores the real behaviour. Fake-media
 /// Chromium always grants permission, so this is how tests reach the denial paths end to end.
+#[cfg(feature = "test-seams")]
 pub fn simulate_failure(name: Option<&'static str>) {
     FAKE_FAILURE.with(|f| f.set(name));
 }
@@ -152,8 +158,11 @@ async fn get_user_media(
     video: bool,
     request: &MediaRequest,
 ) -> Result<MediaStream, MediaError> {
-    if let Some(name) = FAKE_FAILURE.with(Cell::get) {
-        return Err(MediaError::classify(name, "simulated"));
+    #[cfg(feature = "test-seams")]
+    {
+        if let Some(name) = FAKE_FAILURE.with(Cell::get) {
+            return Err(MediaError::classify(name, "simulated"));
+        }
     }
     let devices = media_devices()?;
     let early = if audio && video && *request == MediaRequest::default() {
@@ -169,6 +178,7 @@ async fn get_user_media(
         .await
         .map_err(|e| MediaError::from_js(&e))?
         .unchecked_into();
+    #[cfg(feature = "test-seams")]
     for track in tracks(&stream) {
         let id = track.id();
         LIVE_TRACKS.with(|t| {
@@ -252,8 +262,11 @@ pub(crate) fn tracks(stream: &MediaStream) -> Vec<MediaStreamTrack> {
 
 fn stop_track(track: &MediaStreamTrack) {
     track.stop();
-    let id = track.id();
-    LIVE_TRACKS.with(|t| t.borrow_mut().retain(|x| *x != id));
+    #[cfg(feature = "test-seams")]
+    {
+        let id = track.id();
+        LIVE_TRACKS.with(|t| t.borrow_mut().retain(|x| *x != id));
+    }
 }
 
 impl LocalMedia {

@@ -39,12 +39,14 @@ pub enum SignalingEvent {
     Garbage(String),
 }
 
+#[cfg(feature = "test-seams")]
 thread_local! {
     static LIVE: RefCell<Vec<Weak<RefCell<Inner>>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Test seam: closes the WebSocket of every live client whose URL contains `pattern`, as a
 /// network drop would (the client then reconnects with backoff). Returns how many were closed.
+#[cfg(feature = "test-seams")]
 pub fn simulate_transport_loss(pattern: &str) -> usize {
     let clients: Vec<_> = LIVE.with(|l| l.borrow().iter().filter_map(Weak::upgrade).collect());
     let mut closed = 0;
@@ -125,6 +127,7 @@ impl SignalingClient {
             shut: false,
             early_join: None,
         }));
+        #[cfg(feature = "test-seams")]
         LIVE.with(|l| {
             let mut l = l.borrow_mut();
             l.retain(|w| w.strong_count() > 0);
@@ -299,7 +302,7 @@ fn open_socket(
     // Read before the takeover, which removes it; nothing runs in between.
     let joined = early_join();
     let (ws, early_frames, joined) = match crate::early::take_socket(url) {
-        Some((ws, frames)) => (ws, frames, joined),
+        Some((ws, frames)) => (ws, frames.iter().filter_map(frame_of).collect(), joined),
         None => (WebSocket::new(url)?, Vec::new(), None),
     };
     ws.set_binary_type(BinaryType::Arraybuffer);

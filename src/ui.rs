@@ -7,6 +7,8 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlVideoElement, MediaStream};
 
+use duet_protocol::signaling::ROOM_PATTERN;
+
 use crate::call::Phase;
 use crate::config::Settings;
 use crate::media::{Kind, MediaRequest};
@@ -115,12 +117,12 @@ pub fn JoinForm(view: CallView, commands: Commands) -> impl IntoView {
     view! {
         <form id="joinform" class="join" on:submit=submit>
             <label for="room">"Room"</label>
-            <input id="room" name="room" required maxlength="64" pattern="[A-Za-z0-9._\\-]+"
+            <input id="room" name="room" required pattern=ROOM_PATTERN
                 autocomplete="off" placeholder="e.g. team-standup"
                 prop:value=move || view.room_input.get()
                 on:input=move |ev| view.room_input.set(event_target_value(&ev)) />
             <label for="name">"Your name"</label>
-            <input id="name" name="name" maxlength="64" autocomplete="name" placeholder="optional"
+            <input id="name" name="name" autocomplete="name" placeholder="optional"
                 prop:value=move || view.name_input.get()
                 on:input=move |ev| view.name_input.set(event_target_value(&ev)) />
             <button id="join" type="submit">{move || if again() { "Join again" } else { "Join" }}</button>

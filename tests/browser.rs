@@ -477,3 +477,30 @@ async fn the_app_takes_over_the_camera_index_html_asked_for() {
     })
     .await;
 }
+
+/// duet-protocol's room rule reads the same in JavaScript (the join form's `pattern`,
+/// index.html's early start) as in Rust ([`validate_room`]): for every single code point, and
+/// at the length limit.
+#[wasm_bindgen_test]
+fn the_room_pattern_is_the_protocols_rule_in_javascript() {
+    use duet_protocol::signaling::{MAX_ROOM_CHARS, ROOM_PATTERN, validate_room};
+    let re = js_sys::RegExp::new(&format!("^(?:{ROOM_PATTERN})$"), "u");
+    let mut differ = Vec::new();
+    for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+        let s = c.to_string();
+        if re.test(&s) != validate_room(&s).is_ok() {
+            differ.push(c);
+        }
+    }
+    assert!(differ.is_empty(), "JS and Rust disagree on {differ:?}");
+    for room in [
+        "é".repeat(MAX_ROOM_CHARS),
+        "é".repeat(MAX_ROOM_CHARS + 1),
+        "𝔘".repeat(MAX_ROOM_CHARS),
+        String::new(),
+        "team-standup".into(),
+        "a b".into(),
+    ] {
+        assert_eq!(re.test(&room), validate_room(&room).is_ok(), "{room:?}");
+    }
+}

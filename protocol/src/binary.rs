@@ -8,7 +8,17 @@
 use serde_json::{Map, Value};
 
 use crate::json::Json;
-use crate::socketio::DecodeError;
+
+/// A placeholder names an attachment that does not exist. Its own type, so this module does
+/// not depend on [`crate::socketio`], which builds on it (and turns it into its
+/// `DecodeError::BadPlaceholder`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BadPlaceholder {
+    /// The number in the placeholder (`u64::MAX` when it has none).
+    pub num: u64,
+    /// How many attachments the packet has.
+    pub count: usize,
+}
 
 #[cfg(feature = "serde_json")]
 /// A JSON value that may also hold binary data.
@@ -93,10 +103,10 @@ pub fn reconstruct(
     value: &Value,
     attachments: &[Vec<u8>],
     binary: bool,
-) -> Result<Data, DecodeError> {
+) -> Result<Data, BadPlaceholder> {
     if binary && let Some(num) = placeholder_num(value) {
         let count = attachments.len();
-        let num = num.ok_or(DecodeError::BadPlaceholder {
+        let num = num.ok_or(BadPlaceholder {
             num: u64::MAX,
             count,
         })?;
@@ -104,7 +114,7 @@ pub fn reconstruct(
             .ok()
             .and_then(|i| attachments.get(i))
             .map(|b| Data::Binary(b.clone()))
-            .ok_or(DecodeError::BadPlaceholder { num, count });
+            .ok_or(BadPlaceholder { num, count });
     }
     Ok(match value {
         Value::Array(a) => Data::Array(
@@ -115,19 +125,19 @@ pub fn reconstruct(
         Value::Object(o) => Data::Object(
             o.iter()
                 .map(|(k, v)| Ok((k.clone(), reconstruct(v, attachments, binary)?)))
-                .collect::<Result<_, DecodeError>>()?,
+                .collect::<Result<_, BadPlaceholder>>()?,
         ),
         other => other.clone().into(),
     })
 }
 
 /// Checks that every placeholder names an existing attachment.
-pub fn check_placeholders<J: Json>(value: &J, count: usize) -> Result<(), DecodeError> {
+pub fn check_placeholders<J: Json>(value: &J, count: usize) -> Result<(), BadPlaceholder> {
     if let Some(num) = placeholder_num(value) {
         return match num {
             Some(n) if (n as usize) < count && n <= usize::MAX as u64 => Ok(()),
-            Some(n) => Err(DecodeError::BadPlaceholder { num: n, count }),
-            None => Err(DecodeError::BadPlaceholder {
+            Some(n) => Err(BadPlaceholder { num: n, count }),
+            None => Err(BadPlaceholder {
                 num: u64::MAX,
                 count,
             }),

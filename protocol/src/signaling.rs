@@ -21,8 +21,15 @@ pub const MAX_SDP_BYTES: usize = 64 * 1024;
 pub const MAX_CANDIDATE_BYTES: usize = 2 * 1024;
 /// Longest room name, in characters.
 pub const MAX_ROOM_CHARS: usize = 64;
-/// Longest email or display name, in characters (RFC 5321's address limit).
+/// Longest email or display name, in characters (RFC 5321's address limit). The one rule for
+/// names: the server refuses longer ones, the page's form and URL use the same check.
 pub const MAX_EMAIL_CHARS: usize = 254;
+/// [`validate_room`]'s rule as a JavaScript regular expression (`u` or `v` flag, whole string):
+/// 1 to [`MAX_ROOM_CHARS`] code points, each a Unicode letter (`Alphabetic`, as
+/// [`char::is_alphabetic`]) or number (`N`, as [`char::is_numeric`]), `.`, `_` or `-`. The
+/// join form's `pattern` attribute is this constant, and index.html's early start spells it as
+/// `/^…$/u`; the frontend's tests prove both agree with [`validate_room`].
+pub const ROOM_PATTERN: &str = r"[\p{Alphabetic}\p{N}._\-]{1,64}";
 /// Longest `sdpMid` or `usernameFragment`, in bytes.
 const MAX_SHORT_FIELD_BYTES: usize = 256;
 
@@ -460,6 +467,8 @@ mod tests {
         assert_eq!(join(&"r".repeat(65), "a"), Err(SignalError::RoomLength(65)));
         assert!(join(&"r".repeat(64), "a").is_ok());
         assert!(join("café-1_2.3", "a").is_ok());
+        assert!(join(&"é".repeat(64), "a").is_ok());
+        assert!(join("r", &"é".repeat(MAX_EMAIL_CHARS)).is_ok());
         assert_eq!(join("a/b", "a"), Err(SignalError::RoomChars));
         assert_eq!(join("a b", "a"), Err(SignalError::RoomChars));
         assert_eq!(
@@ -476,6 +485,12 @@ mod tests {
             ClientMessage::from_event("candidate", &[json!({"candidate": cand})]),
             Err(SignalError::CandidateTooLarge(MAX_CANDIDATE_BYTES + 1))
         );
+    }
+
+    /// The pattern spells the same length limit as the constant.
+    #[test]
+    fn the_room_pattern_says_the_same_length() {
+        assert!(ROOM_PATTERN.ends_with(&format!("]{{1,{MAX_ROOM_CHARS}}}")));
     }
 
     #[test]

@@ -112,6 +112,15 @@ pub enum DecodeError {
     },
 }
 
+impl From<binary::BadPlaceholder> for DecodeError {
+    fn from(e: binary::BadPlaceholder) -> Self {
+        Self::BadPlaceholder {
+            num: e.num,
+            count: e.count,
+        }
+    }
+}
+
 impl<J: Json> Packet<J> {
     /// A packet of `kind` on the root namespace with no id and no data, over any JSON
     /// implementation ([`Packet::new`] is the `serde_json` one).
@@ -335,6 +344,7 @@ impl Packet {
             .as_ref()
             .map(|d| binary::reconstruct(d, attachments, self.kind.is_binary()))
             .transpose()
+            .map_err(DecodeError::from)
     }
 }
 
@@ -405,7 +415,7 @@ impl<J: Json> Decoder<J> {
     fn check_placeholders(packet: &Packet<J>) -> Result<(), DecodeError> {
         match &packet.data {
             Some(d) if packet.kind.is_binary() => {
-                binary::check_placeholders(d, packet.attachments.len())
+                Ok(binary::check_placeholders(d, packet.attachments.len())?)
             }
             _ => Ok(()),
         }

@@ -168,7 +168,9 @@ impl Machine {
             Input::MediaFailed(id, problem) if live && self.media_current(id) => self.fail(problem),
             Input::SignalingUp(id) if live && self.signaling_current(id) => self.signaling_up(),
             Input::SignalingDown(id, retry_in) if live && self.signaling_current(id) => {
-                self.signaling = Signaling::Down(retry_in.as_millis().div_ceil(1000) as u64);
+                // Whole seconds, rounded up (no u128 or float arithmetic in the bundle).
+                let secs = retry_in.as_secs() + u64::from(retry_in.subsec_nanos() > 0);
+                self.signaling = Signaling::Down(secs);
                 self.answered = false;
             }
             Input::SignalingClosed(id, why) if live && self.signaling_current(id) => {

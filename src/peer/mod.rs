@@ -5,8 +5,9 @@
 //!
 //! A [`PeerLink`] reports what happens through a sink as [`PeerEvent`]s tagged with its id, so
 //! a session can ignore late events from a link it already replaced. Closing (or dropping) the
-//! link detaches its handlers, drops its closures and closes the connection; [`live_links`]
-//! counts open links so tests can prove nothing leaks.
+//! link detaches its handlers, drops its closures and closes the connection; with the
+//! `test-seams` feature (tests only), `live_links` counts open links so tests can prove nothing
+//! leaks.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -33,11 +34,13 @@ use crate::js::js_string;
 use crate::media::{Kind, LocalMedia};
 
 thread_local! {
+    #[cfg(feature = "test-seams")]
     static LIVE_LINKS: Cell<usize> = const { Cell::new(0) };
     static NEXT_ID: Cell<u64> = const { Cell::new(1) };
 }
 
 /// How many peer connections are open.
+#[cfg(feature = "test-seams")]
 pub fn live_links() -> usize {
     LIVE_LINKS.with(Cell::get)
 }
@@ -191,6 +194,7 @@ impl PeerLink {
             on_candidate_error.as_ref(),
         );
 
+        #[cfg(feature = "test-seams")]
         LIVE_LINKS.with(|n| n.set(n.get() + 1));
         Ok(Self {
             id,
@@ -432,6 +436,7 @@ impl PeerLink {
             self.remote.remove_track(&t);
             t.stop();
         }
+        #[cfg(feature = "test-seams")]
         LIVE_LINKS.with(|n| n.set(n.get().saturating_sub(1)));
     }
 }

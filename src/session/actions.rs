@@ -59,7 +59,7 @@ impl Session {
                     s.send(&message);
                 }
             }
-            Action::OpenLink(id) => self.open_link(id).await,
+            Action::OpenLink(id) => self.open_link(id),
             Action::CloseLink => {
                 if let Some((_, mut link)) = self.link.take() {
                     link.close();
@@ -136,14 +136,13 @@ impl Session {
     }
 
     /// Opens the link the machine asked for, with the local media if there is some.
-    async fn open_link(&mut self, id: u64) {
+    fn open_link(&mut self, id: u64) {
         if let Some((_, mut old)) = self.link.take() {
             old.close();
         }
         self.view.remote_stream.set(None);
-        if self.ice.is_none() {
-            self.ice = Some(crate::config::load_ice_servers(self.settings.ice).await);
-        }
+        // The ICE servers were loaded by the join, before any signaling event (so any
+        // OpenLink) could be handled: one place awaits them, so the bundle has one copy.
         let tx = self.tx.clone();
         let opened = PeerLink::new(self.ice.as_deref().unwrap_or_default(), move |_, ev| {
             let event = match ev {
