@@ -30,6 +30,30 @@ async fn call_flow(server: &duet_server::RunningServer, room: &str) {
     assert!(b.no_joined_pending(), "the joiner is not told of itself");
 }
 
+/// Duet's `warmOffer` capability: the joiner's flag reaches the member already in the room in
+/// `user_joined`, so that member may offer at once; `all_users` never carries one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_joined_relays_the_warm_offer_capability() {
+    let server = start(&[]).await;
+    let mut a = Peer::connect(&server, "a").await;
+    let mut b = Peer::connect(&server, "b").await;
+    assert!(a.join_expect_users("warm").await.is_empty());
+    b.emit(
+        "join_room",
+        vec![json!({"room": "warm", "email": "b", "warmOffer": true})],
+    )
+    .await;
+    assert_eq!(
+        b.expect("all_users").await,
+        json!([{"id": a.id(), "email": "a@example.com"}])
+    );
+    assert_eq!(
+        a.expect_joined().await,
+        json!({"id": b.id(), "email": "b", "warmOffer": true})
+    );
+    server.shutdown().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn join_lists_the_others_and_a_call_flows() {
     let server = start(&[]).await;
