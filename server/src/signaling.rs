@@ -180,7 +180,7 @@ impl<R: Rooms> Signaling<R> {
                       io: SocketIo<A>,
                       TryData(data): TryData<Value>|
                       -> Ready<()> {
-                    sig.dispatch(&io, &s, &conn, name, data.ok());
+                    sig.dispatch(&io, &s, &conn, name, data.ok(), Instant::now());
                     ready(())
                 },
             );
@@ -188,7 +188,7 @@ impl<R: Rooms> Signaling<R> {
         let (sig, fallback_conn) = (self.clone(), conn.clone());
         socket.on_fallback(
             move |s: SocketRef<A>, io: SocketIo<A>, Event(name): Event| -> Ready<()> {
-                sig.dispatch(&io, &s, &fallback_conn, &name, None);
+                sig.dispatch(&io, &s, &fallback_conn, &name, None, Instant::now());
                 ready(())
             },
         );
@@ -267,14 +267,15 @@ impl<R: Rooms> Signaling<R> {
         conn: &Connection,
         name: &str,
         data: Option<Value>,
+        received: Instant,
     ) {
         if !conn.admitted {
             return;
         }
         match &conn.queue {
-            Some(queue) => queue::enqueue_event(self, queue, socket, conn, name, data),
+            Some(queue) => queue::enqueue_event(self, queue, socket, conn, name, data, received),
             None => match io.of("/") {
-                Some(root) => run_now(self.on_event(&root, socket, conn, name, data)),
+                Some(root) => run_now(self.on_event(&root, socket, conn, name, data, received)),
                 None => tracing::debug!(sid = %socket.id, name, "shutting down: event dropped"),
             },
         }
