@@ -117,8 +117,12 @@ pub async fn on_init<H: EngineIoHandler, S>(
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    // Duet patch (see vendor/README.md): the write buffer gets the read buffer's size too, so
+    // tungstenite (patched as well) gives back the capacity one large message made it grow to,
+    // instead of keeping it for the connection's life (its default keeps up to 128 KiB).
     let ws_config = WebSocketConfig::default()
         .read_buffer_size(engine.config.ws_read_buffer_size)
+        .write_buffer_size(engine.config.ws_read_buffer_size)
         .max_message_size(Some(engine.config.ws_max_message_size))
         .max_frame_size(Some(engine.config.ws_max_frame_size));
 
@@ -313,11 +317,11 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
             items = buffered_rx.recv() => {
                 match items {
                     Some(packets) => {
-                        for item in packets {
+                        for item in *packets {
                             map_fn!(item);
                         }
                         while let Ok(packets) = buffered_rx.try_recv() {
-                            for item in packets {
+                            for item in *packets {
                                 map_fn!(item);
                             }
                         }
@@ -331,7 +335,7 @@ async fn forward_to_socket<H: EngineIoHandler, S>(
                 if let Some(packets) = val {
                     #[cfg(feature = "tracing")]
                     tracing::debug!(sid = ?socket.id, "ws volatile flush: {} packets", packets.len());
-                    for item in packets {
+                    for item in *packets {
                         map_fn!(item);
                     }
                 }
@@ -408,7 +412,7 @@ where
     // We send a last Noop request to close a potential waiting polling request.
     socket
         .internal_tx
-        .send(smallvec![Packet::Noop])
+        .send(Box::new(smallvec![Packet::Noop]))
         .await
         .map_err(|_| Error::Upgrade)?;
 

@@ -210,6 +210,13 @@ impl FrameCodec {
 
         let (mut header, length) = self.header.take().expect("Bug: no frame header");
         debug_assert_eq!(payload.len() as u64, length);
+        // Duet patch (see vendor/README.md): a frame larger than the read buffer made it grow,
+        // and the buffer kept that capacity for the connection's life (the payload splits off
+        // the same allocation). Once nothing else is buffered, start again at the configured
+        // size: the large allocation goes with the payload.
+        if self.in_buffer.is_empty() && length > self.in_buf_max_read as u64 {
+            self.in_buffer = BytesMut::with_capacity(self.in_buf_max_read);
+        }
 
         if unmask {
             if let Some(mask) = header.mask.take() {
@@ -285,6 +292,11 @@ impl FrameCodec {
                 .into());
             }
             self.out_buffer.drain(0..len);
+        }
+        // Duet patch (see vendor/README.md): give back capacity a large message made the
+        // buffer grow beyond the configured write buffer size, instead of keeping it.
+        if self.out_buffer.capacity() > self.out_buffer_write_len {
+            self.out_buffer = Vec::new();
         }
 
         Ok(())
