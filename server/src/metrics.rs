@@ -1,10 +1,17 @@
-//! Counters for Prometheus' text format at `GET /metrics`. Hand-written (a handful of atomics
-//! and one labelled map) because the server exports a dozen series and needs no registry crate.
+//! Counters and latency histograms for Prometheus' text format at `GET /metrics`.
+//! Hand-written (a handful of atomics, one labelled map, two fixed-bucket histograms): the
+//! server exports a dozen series, and the relay path records with three relaxed atomic adds
+//! instead of a registry lookup.
+
+mod histogram;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+pub use histogram::Histogram;
 
 /// The server's counters. Gauges that live elsewhere (rooms, connections) are passed to
 /// [`render`](Self::render).
@@ -16,6 +23,10 @@ pub struct Metrics {
     leaves_total: AtomicU64,
     relays: Mutex<BTreeMap<&'static str, u64>>,
     rejections: Mutex<BTreeMap<&'static str, u64>>,
+    /// Relay event received → forwarded to every peer's socket.
+    relay_seconds: Histogram,
+    /// `join_room` received → `all_users` sent.
+    join_seconds: Histogram,
 }
 
 /// Point-in-time values owned by other parts of the server.
@@ -46,9 +57,10 @@ impl Metrics {
         self.connections_total.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// A join succeeded.
-    pub fn join(&self) {
+    /// A join succeeded; `took` from receiving it to sending `all_users`.
+    pub fn join(&self, took: Duration) {
         self.joins_total.fetch_add(1, Ordering::Relaxed);
+        self.join_seconds.record(took);
     }
 
     /// A join found the room full.
@@ -61,9 +73,21 @@ impl Metrics {
         self.leaves_total.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// An `offer`/`answer`/`candidate` was relayed.
-    pub fn relay(&self, event: &'static str) {
+    /// An `offer`/`answer`/`candidate` was relayed; `took` from receiving it to handing it to
+    /// every peer's socket (this node's send queue, or the adapter for another node).
+    pub fn relay(&self, event: &'static str, took: Duration) {
         bump(&self.relays, event);
+        self.relay_seconds.record(took);
+    }
+
+    /// The relay latency histogram.
+    pub fn relay_seconds(&self) -> &Histogram {
+        &self.relay_seconds
+    }
+
+    /// The join latency histogram.
+    pub fn join_seconds(&self) -> &Histogram {
+        &self.join_seconds
     }
 
     /// Input was rejected for `reason` (an error code).
@@ -172,6 +196,16 @@ impl Metrics {
             "reason",
             &lock(&self.rejections),
         );
+        self.relay_seconds.render(
+            &mut out,
+            "duet_relay_duration_seconds",
+            "Relayed offer/answer/candidate events, from receipt to hand-off to the peers' sockets.",
+        );
+        self.join_seconds.render(
+            &mut out,
+            "duet_join_duration_seconds",
+            "Successful join_room events, from receipt to all_users sent.",
+        );
         out
     }
 }
@@ -206,8 +240,9 @@ mod tests {
     #[test]
     fn renders_prometheus_text() {
         let m = Metrics::default();
-        m.relay("offer");
-        m.relay("offer");
+        m.relay("offer", Duration::from_micros(30));
+        m.relay("offer", Duration::from_micros(70));
+        m.join(Duration::from_millis(2));
         m.rejection("bad_room");
         let text = m.render(Gauges {
             connections: 3,
@@ -223,6 +258,11 @@ mod tests {
         assert!(text.contains("duet_node_redis_up{node=\"n\\\"1\"} 1\n"));
         assert!(text.contains("duet_relays_total{event=\"offer\"} 2\n"));
         assert!(text.contains("duet_rejections_total{reason=\"bad_room\"} 1\n"));
+        assert!(text.contains("# TYPE duet_relay_duration_seconds histogram\n"));
+        assert!(text.contains("duet_relay_duration_seconds_bucket{le=\"0.00005\"} 1\n"));
+        assert!(text.contains("duet_relay_duration_seconds_count 2\n"));
+        assert!(text.contains("duet_join_duration_seconds_bucket{le=\"0.001\"} 0\n"));
+        assert!(text.contains("duet_join_duration_seconds_bucket{le=\"0.0025\"} 1\n"));
         assert_eq!(m.rejections("bad_room"), 1);
     }
 }

@@ -23,7 +23,7 @@ use std::future::{Ready, ready};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use duet_protocol::signaling::{ErrorCode, event};
+use duet_protocol::signaling::ErrorCode;
 use futures_util::FutureExt as _;
 use serde_json::Value;
 use socketioxide::SocketIo;
@@ -172,23 +172,16 @@ impl<R: Rooms> Signaling<R> {
             admitted,
             queue,
         });
-        for name in event::CLIENT {
-            let (sig, conn) = (self.clone(), conn.clone());
-            socket.on(
-                name,
-                move |s: SocketRef<A>,
-                      io: SocketIo<A>,
-                      TryData(data): TryData<Value>|
-                      -> Ready<()> {
-                    sig.dispatch(&io, &s, &conn, name, data.ok());
-                    ready(())
-                },
-            );
-        }
-        let (sig, fallback_conn) = (self.clone(), conn.clone());
+        // One handler for every event, not one per client event: each registered handler
+        // costs every socket a boxed closure and a slot in its handler map (bench/PROFILE.md).
+        let (sig, event_conn) = (self.clone(), conn.clone());
         socket.on_fallback(
-            move |s: SocketRef<A>, io: SocketIo<A>, Event(name): Event| -> Ready<()> {
-                sig.dispatch(&io, &s, &fallback_conn, &name, None);
+            move |s: SocketRef<A>,
+                  io: SocketIo<A>,
+                  Event(name): Event,
+                  TryData(data): TryData<Value>|
+                  -> Ready<()> {
+                sig.dispatch(&io, &s, &event_conn, &name, data.ok(), Instant::now());
                 ready(())
             },
         );
@@ -267,14 +260,15 @@ impl<R: Rooms> Signaling<R> {
         conn: &Connection,
         name: &str,
         data: Option<Value>,
+        received: Instant,
     ) {
         if !conn.admitted {
             return;
         }
         match &conn.queue {
-            Some(queue) => queue::enqueue_event(self, queue, socket, conn, name, data),
+            Some(queue) => queue::enqueue_event(self, queue, socket, conn, name, data, received),
             None => match io.of("/") {
-                Some(root) => run_now(self.on_event(&root, socket, conn, name, data)),
+                Some(root) => run_now(self.on_event(&root, socket, conn, name, data, received)),
                 None => tracing::debug!(sid = %socket.id, name, "shutting down: event dropped"),
             },
         }

@@ -288,6 +288,9 @@ async fn healthz_and_metrics() {
         "duet_room_full_total 1",
         "duet_relays_total{event=\"offer\"} 1",
         "duet_rejections_total{reason=\"bad_room\"} 1",
+        "duet_relay_duration_seconds_bucket{le=\"+Inf\"} 1",
+        "duet_relay_duration_seconds_count 1",
+        "duet_join_duration_seconds_count 2",
     ] {
         assert!(
             text.lines().any(|l| l == line),

@@ -23,8 +23,9 @@ impl<R: Rooms> Signaling<R> {
         conn: &Connection,
         name: &str,
         data: Option<Value>,
+        received: Instant,
     ) -> Option<ClientMessage> {
-        if !lock(&conn.bucket).try_take(Instant::now()) {
+        if !lock(&conn.bucket).try_take(received) {
             self.reject(
                 socket,
                 conn,
@@ -51,21 +52,23 @@ impl<R: Rooms> Signaling<R> {
         conn: &Connection,
         name: &str,
         data: Option<Value>,
+        received: Instant,
     ) {
-        let Some(message) = self.admit(socket, conn, name, data) else {
+        let Some(message) = self.admit(socket, conn, name, data, received) else {
             return;
         };
         let sid = socket.id.to_string();
         let (event, outgoing) = match message {
             ClientMessage::JoinRoom(join) => {
-                return self.join(root, socket, conn, &sid, join).await;
+                return self.join(root, socket, conn, &sid, join, received).await;
             }
             ClientMessage::LeaveRoom => return self.leave(root, &sid, "left").await,
             ClientMessage::Offer(d) => (event::OFFER, ServerMessage::Offer(d)),
             ClientMessage::Answer(d) => (event::ANSWER, ServerMessage::Answer(d)),
             ClientMessage::Candidate(c) => (event::CANDIDATE, ServerMessage::Candidate(c)),
         };
-        self.relay(root, socket, conn, &sid, event, outgoing).await;
+        self.relay(root, socket, conn, &sid, (event, outgoing), received)
+            .await;
     }
 
     async fn join<A: Adapter>(
@@ -75,6 +78,7 @@ impl<R: Rooms> Signaling<R> {
         conn: &Connection,
         sid: &str,
         join: JoinRoom,
+        received: Instant,
     ) {
         let admission = match self.rooms.join(sid, &join.room, &join.email).await {
             Ok(admission) => admission,
@@ -96,9 +100,10 @@ impl<R: Rooms> Signaling<R> {
         for peer in &admission.peers {
             deliver::<R, A>(root, &peer.id, &joined).await;
         }
-        self.metrics.join();
-        tracing::info!(%sid, room = %join.room, peers = admission.peers.len(), "joined");
+        let peers = admission.peers.len();
         send(socket, &ServerMessage::AllUsers(users(admission.peers)));
+        self.metrics.join(received.elapsed());
+        tracing::info!(%sid, room = %join.room, peers, "joined");
     }
 
     /// Sends `outgoing` (the `get*` form of the client's `event`) to the sender's room peers.
@@ -108,8 +113,8 @@ impl<R: Rooms> Signaling<R> {
         socket: &SocketRef<A>,
         conn: &Connection,
         sid: &str,
-        event: &'static str,
-        outgoing: ServerMessage,
+        (event, outgoing): (&'static str, ServerMessage),
+        received: Instant,
     ) {
         let peers = match self.rooms.peers(sid).await {
             Ok(Some(peers)) => peers,
@@ -127,7 +132,7 @@ impl<R: Rooms> Signaling<R> {
         for peer in &peers {
             deliver::<R, A>(root, &peer.id, &outgoing).await;
         }
-        self.metrics.relay(event);
+        self.metrics.relay(event, received.elapsed());
         // Ids and counts only: SDP and candidates carry addresses and must stay out of logs.
         tracing::debug!(%sid, event, peers = peers.len(), "relayed");
     }

@@ -5,6 +5,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
 use serde_json::Value;
 use socketioxide::SocketIo;
@@ -24,7 +25,7 @@ pub(super) const QUEUE: usize = 256;
 /// Work for a connection's task.
 #[derive(Debug)]
 pub(super) enum Job {
-    Event(String, Option<Value>),
+    Event(String, Option<Value>, Instant),
     Disconnect(DisconnectReason),
 }
 
@@ -103,8 +104,12 @@ pub(super) fn enqueue_event<R: Rooms, A: Adapter>(
     conn: &Connection,
     name: &str,
     data: Option<Value>,
+    received: Instant,
 ) {
-    if queue.try_send(Job::Event(name.to_owned(), data)).is_err() {
+    if queue
+        .try_send(Job::Event(name.to_owned(), data, received))
+        .is_err()
+    {
         sig.reject(
             socket,
             conn,
@@ -157,7 +162,10 @@ pub(super) fn spawn_worker<R: Rooms, A: Adapter>(
                 break;
             };
             match job {
-                Job::Event(name, data) => sig.on_event(&root, &socket, &conn, &name, data).await,
+                Job::Event(name, data, received) => {
+                    sig.on_event(&root, &socket, &conn, &name, data, received)
+                        .await;
+                }
                 Job::Disconnect(reason) => {
                     sig.on_disconnect(&root, &socket, &conn, reason).await;
                     break;
