@@ -26,7 +26,7 @@ pub(crate) async fn healthz(State(state): State<AppState>) -> Response {
 
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     let sig = &state.signaling;
-    let body = sig.metrics.render(Gauges {
+    let mut body = sig.metrics.render(Gauges {
         connections: sig.gate.live(),
         rooms: sig.rooms.room_count(),
         members: sig.rooms.member_count(),
@@ -35,6 +35,14 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
             redis_up: c.redis_up(),
         }),
     });
+    // Live tokio tasks: the soak (bench/src/bin/duet-soak.rs) checks that every connection's
+    // tasks end with it.
+    let tasks = tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks();
+    body.push_str(&format!(
+        "# HELP duet_tokio_alive_tasks Live tokio tasks.\n# TYPE duet_tokio_alive_tasks gauge\nduet_tokio_alive_tasks {tasks}\n"
+    ));
     (
         [(
             header::CONTENT_TYPE,

@@ -27,6 +27,7 @@ use socketioxide::adapter::Adapter;
 use socketioxide::extract::{Event, SocketRef, TryData};
 use socketioxide::handler::ConnectHandler;
 use socketioxide::socket::{DisconnectReason, Sid};
+use socketioxide::{SendError, SocketError};
 use socketioxide_core::adapter::DefinedAdapter;
 use tokio::sync::mpsc;
 
@@ -366,11 +367,30 @@ impl Signaling {
         };
         let peers = self.rooms.peers(sid);
         for peer in &peers {
-            deliver(io, &peer.id, &outgoing);
+            if deliver(io, &peer.id, &outgoing) == Delivery::Full {
+                self.drop_slow(io, &peer.id);
+            }
         }
         self.metrics.relay(event);
         // Ids and counts only: SDP and candidates carry addresses and must stay out of logs.
         tracing::debug!(%sid, %room, event, peers = peers.len(), "relayed");
+    }
+
+    /// A peer whose send buffer is full has stopped reading: its buffer holds socketioxide's
+    /// `max_buffer_size` packets (up to 128 relays, SDPs included) and everything after them is
+    /// dropped. It leaves the room now, so its partner hears `user_exit` and stops pushing into a
+    /// buffer nobody drains (a polling client that never polls kept its partner relaying into
+    /// nothing for as long as its heartbeat lasted). Its transport closes at once if the close
+    /// still fits, otherwise at its next heartbeat, whose pong no longer fits either.
+    fn drop_slow<A: Adapter>(&self, io: &SocketIo<A>, sid: &str) {
+        self.metrics.rejection("slow_consumer");
+        if let Some(departure) = self.rooms.leave(sid) {
+            tracing::warn!(%sid, room = %departure.room, "not reading its relays, dropped from its room");
+            self.announce_exit(io, sid, &departure);
+        }
+        if let Some(socket) = find(io, sid) {
+            let _ = socket.disconnect();
+        }
     }
 
     fn announce_exit<A: Adapter>(&self, io: &SocketIo<A>, sid: &str, departure: &Departure) {
@@ -432,9 +452,18 @@ fn error_message(code: &str, message: &str) -> ServerMessage {
     })
 }
 
+/// What became of a message for one socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Delivery {
+    /// Queued for the client (or the socket is gone, or closing).
+    Done,
+    /// Dropped: the socket's send buffer is full, the client stopped reading.
+    Full,
+}
+
 /// Emits a typed message on one socket. A full send buffer means the client stopped reading;
 /// the message is dropped rather than queued without bound.
-fn send<A: Adapter>(socket: &SocketRef<A>, message: &ServerMessage) {
+fn send<A: Adapter>(socket: &SocketRef<A>, message: &ServerMessage) -> Delivery {
     let args = message.args();
     let result = match args.as_slice() {
         // An empty array serializes as an empty tuple: an event with no arguments, as the seed.
@@ -442,19 +471,29 @@ fn send<A: Adapter>(socket: &SocketRef<A>, message: &ServerMessage) {
         [one] => socket.emit(message.event_name(), one),
         many => socket.emit(message.event_name(), many),
     };
-    if let Err(e) = result {
-        tracing::debug!(sid = %socket.id, event = message.event_name(), "not sent: {e}");
+    match result {
+        Ok(()) => Delivery::Done,
+        Err(SendError::Socket(SocketError::InternalChannelFull)) => Delivery::Full,
+        Err(e) => {
+            tracing::debug!(sid = %socket.id, event = message.event_name(), "not sent: {e}");
+            Delivery::Done
+        }
     }
 }
 
-fn deliver<A: Adapter>(io: &SocketIo<A>, sid: &str, message: &ServerMessage) {
+fn find<A: Adapter>(io: &SocketIo<A>, sid: &str) -> Option<SocketRef<A>> {
     // `io.get_socket` panics once shutdown closed the namespaces; `of` says `None` instead.
-    let socket = sid
-        .parse::<Sid>()
+    sid.parse::<Sid>()
         .ok()
-        .and_then(|sid| io.of("/")?.get_socket(sid));
-    match socket {
+        .and_then(|sid| io.of("/")?.get_socket(sid))
+}
+
+fn deliver<A: Adapter>(io: &SocketIo<A>, sid: &str, message: &ServerMessage) -> Delivery {
+    match find(io, sid) {
         Some(socket) => send(&socket, message),
-        None => tracing::debug!(%sid, "peer socket gone, not delivered"),
+        None => {
+            tracing::debug!(%sid, "peer socket gone, not delivered");
+            Delivery::Done
+        }
     }
 }
