@@ -91,6 +91,12 @@ if $with_tests; then
     exit 1
   fi
 
+  # cargo-fuzz for the bounded fuzzing stage of scripts/test.sh (protocol/fuzz).
+  if ! command -v cargo-fuzz >/dev/null 2>&1; then
+    log "installing cargo-fuzz (about 2 minutes, once)"
+    cargo install --locked cargo-fuzz
+  fi
+
   # The original design's stack, pinned: socket.io 2.3.0 server and client.
   peers="$DUET_ROOT/e2e/peers"
   if [ ! -f "$peers/node_modules/.package-lock.json" ] || [ "$peers/package-lock.json" -nt "$peers/node_modules/.package-lock.json" ]; then

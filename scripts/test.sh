@@ -55,6 +55,29 @@ cargo clippy -p duet -p duet-protocol --target wasm32-unknown-unknown --all-targ
 stage "native tests (every crate but the browser end-to-end suite)"
 cargo test --workspace --exclude duet-e2e
 
+fuzz_seconds="${DUET_FUZZ_SECONDS:-25}"
+stage "fuzzing: every protocol/fuzz target for ${fuzz_seconds} s from the committed seeds"
+# cargo-fuzz passes sanitizer flags the stable toolchain accepts only with RUSTC_BOOTSTRAP.
+# New inputs go to protocol/fuzz/corpus/ (ignored by git); seeds/ is only read. A crash or a
+# failed assertion stops the run and leaves the input in protocol/fuzz/artifacts/.
+(
+  cd protocol/fuzz
+  export RUSTC_BOOTSTRAP=1
+  cargo fuzz build
+  for target in engineio_frame polling_payload socketio_packet client_frames signaling_event server_event; do
+    mkdir -p "corpus/$target"
+    log="$(mktemp)"
+    if ! cargo fuzz run "$target" "corpus/$target" "seeds/$target" -- \
+      -max_total_time="$fuzz_seconds" -print_final_stats=1 >"$log" 2>&1; then
+      tail -n 60 "$log"
+      echo "fuzz target $target failed: the input is in protocol/fuzz/artifacts/$target/" >&2
+      exit 1
+    fi
+    echo "$target: $(grep -E '^#[0-9]+' "$log" | tail -n 1 | sed 's/ *lim:.*//') | $(grep '^Done' "$log")"
+    rm -f "$log"
+  done
+)
+
 stage "wasm32 tests: duet-protocol in headless Chromium"
 cargo test -p duet-protocol --target wasm32-unknown-unknown
 
@@ -91,8 +114,14 @@ cargo run --quiet -p duet-bench --bin duet-size -- dist --budget bench/size-budg
 stage "end-to-end: two-browser calls in headless Chromium"
 cargo test -p duet-e2e --test scenarios
 
+stage "end-to-end: a page against a hostile signaling server"
+cargo test -p duet-e2e --test hostile
+
 stage "benchmark smoke run (duet-server vs the seed's Node servers, small numbers)"
 cargo build --release --quiet -p duet-server -p duet-bench
 target/release/duet-bench --smoke --command "scripts/test.sh (smoke)"
+
+stage "soak smoke (pairs joining, calling and leaving for a minute on one node and on two over Redis: counts only)"
+target/release/duet-soak --smoke
 
 printf '\n\033[1;32m== all tests passed\033[0m in %ss\n' "$((SECONDS - started))"

@@ -5,5 +5,7 @@ pub mod bundle;
 pub mod conn;
 pub mod generator;
 pub mod load;
+pub mod nodes;
 pub mod payloads;
 pub mod servers;
+pub mod soak;

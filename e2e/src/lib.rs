@@ -10,6 +10,7 @@
 
 pub mod artifacts;
 pub mod browser;
+pub mod hostile;
 pub mod paths;
 pub mod probes;
 pub mod processes;
@@ -188,6 +189,11 @@ impl Test {
             .await
             .with_context(|| format!("{}: cannot close", page.label))?;
         Ok(())
+    }
+
+    /// The folder every server of this test serves (dist/ and the seed client).
+    pub fn site(&self) -> &std::path::Path {
+        self.site.path()
     }
 
     /// The test's name.

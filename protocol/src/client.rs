@@ -110,6 +110,9 @@ pub enum ProtocolError {
     /// Not a valid Socket.IO packet.
     #[error(transparent)]
     SocketIo(#[from] socketio::DecodeError),
+    /// A Socket.IO ERROR packet after the namespace was connected: reported, not acted on.
+    #[error("the server sent an error packet: {0}")]
+    ErrorPacket(String),
 }
 
 /// What happened, in order. `J` is the JSON implementation (see [`crate::json`]).
@@ -542,6 +545,15 @@ impl<J: Json> SocketClient<J> {
                         DisconnectReason::ServerDisconnect,
                     ));
                 }
+            }
+            // socket.io-client 2.x only reports an ERROR packet on a connected socket (an `error`
+            // event) and keeps the connection; ending it here let any server that sent one
+            // mid-call end the call (found by the hostile-server e2e scenario).
+            PacketKind::Error if self.is_connected() => {
+                self.events
+                    .push_back(ClientEvent::ProtocolError(ProtocolError::ErrorPacket(
+                        packet.data.map(|d| d.to_text()).unwrap_or_default(),
+                    )));
             }
             PacketKind::Error => {
                 self.commands.push_back(Command::Close);

@@ -258,6 +258,12 @@ impl<J: Json> Packet<J> {
             if kind != PacketKind::Error && value.items().is_none() {
                 return Err(DecodeError::WrongShape(kind));
             }
+            // An error packet carries a message (a string) or an object. Anything else, a bare
+            // number above all, cannot be encoded back: `4` + `62` reads as ack id 62 with no
+            // data (found by fuzzing: `4\t62` decoded to data 62 and re-encoded to `462`).
+            if kind == PacketKind::Error && !(value.is_object() || value.as_string().is_some()) {
+                return Err(DecodeError::WrongShape(kind));
+            }
             Some(value)
         };
         Ok((
@@ -494,6 +500,24 @@ mod tests {
             Packet::decode("2{}"),
             Err(DecodeError::WrongShape(PacketKind::Event))
         );
+        // Fuzzing regression (socketio_packet): whitespace before a number in an error packet
+        // decoded to data that re-encoded as an ack id.
+        assert_eq!(
+            Packet::decode("4\t62"),
+            Err(DecodeError::WrongShape(PacketKind::Error))
+        );
+        assert_eq!(
+            Packet::decode("462").map(|(p, _)| (p.id, p.data)),
+            Ok((Some(62), None))
+        );
+        // Fuzzing regression (socketio_packet): a float serde_json's default (not correctly
+        // rounded) parser reads one ulp off. It decodes, and re-encodes to the same number to
+        // within that ulp; the fuzz crate compares exactly with `float_roundtrip`.
+        let (p, _) = Packet::decode("2[99991e91]").unwrap();
+        let (again, _) = Packet::decode(&p.encode()).unwrap();
+        let x = |p: &Packet| p.args().first().and_then(|v| v.as_f64()).unwrap_or(0.0);
+        let (a, b) = (x(&p), x(&again));
+        assert!((a - b).abs() <= a.abs() * 1e-15, "{a} vs {b}");
         let deep = format!("2{}{}", "[".repeat(10_000), "]".repeat(10_000));
         assert!(matches!(Packet::decode(&deep), Err(DecodeError::Json(_))));
         let mut d = Decoder::new();

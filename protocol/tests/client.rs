@@ -6,7 +6,7 @@ use std::time::Duration;
 use duet_protocol::Frame;
 use duet_protocol::client::{
     ClientConfig, ClientEvent, Command, ConnectError, DisconnectReason, EmitError, EmitStatus,
-    SocketClient,
+    ProtocolError, SocketClient,
 };
 use duet_protocol::signaling::{ClientMessage, JoinRoom};
 use serde_json::json;
@@ -354,6 +354,29 @@ fn a_refused_namespace_is_not_retried() {
         )))]
     );
     assert_eq!(c.poll_timeout(), None);
+}
+
+#[cfg_attr(not(target_arch = "wasm32"), test)]
+#[cfg_attr(target_arch = "wasm32", wasm_bindgen_test::wasm_bindgen_test)]
+fn an_error_packet_on_a_connected_socket_is_reported_and_the_connection_kept() {
+    // Found by the hostile-server e2e scenario: `44` mid-call ended the page's call.
+    let mut c = connected();
+    for (i, frame) in ["44", r#"44"boom""#, r#"44{"message":"x"}"#]
+        .into_iter()
+        .enumerate()
+    {
+        c.handle_frame(&text(frame), ms(1 + i as u64));
+    }
+    assert_eq!(commands(&mut c), vec![]);
+    assert_eq!(
+        events(&mut c),
+        vec![
+            ClientEvent::ProtocolError(ProtocolError::ErrorPacket(String::new())),
+            ClientEvent::ProtocolError(ProtocolError::ErrorPacket(r#""boom""#.to_owned())),
+            ClientEvent::ProtocolError(ProtocolError::ErrorPacket(r#"{"message":"x"}"#.to_owned())),
+        ]
+    );
+    assert!(c.is_connected());
 }
 
 #[cfg_attr(not(target_arch = "wasm32"), test)]

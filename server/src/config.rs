@@ -54,6 +54,14 @@ pub struct Config {
           value_parser = clap::value_parser!(u64).range(1024..))]
     pub max_payload: u64,
 
+    /// Longest a polling POST may take to deliver its body, in milliseconds: a client that
+    /// announces a body and trickles it (or never sends it) is cut with 408 after this, instead
+    /// of holding a connection and a buffer open. 1 MB takes well under a second on any link a
+    /// call could use.
+    #[arg(long, env = "DUET_BODY_TIMEOUT_MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(100..))]
+    pub body_timeout_ms: u64,
+
     /// Engine.IO heartbeat interval in milliseconds (socket.io 2.3.0 uses 25000).
     #[arg(long, env = "DUET_PING_INTERVAL_MS", default_value_t = 25_000,
           value_parser = clap::value_parser!(u64).range(100..))]

@@ -25,7 +25,7 @@ pub(crate) async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
-    let body = state.metrics.render(Gauges {
+    let mut body = state.metrics.render(Gauges {
         connections: state.gate.live(),
         rooms: state.rooms.room_count(),
         members: state.rooms.member_count(),
@@ -34,6 +34,14 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
             redis_up: c.redis_up(),
         }),
     });
+    // Live tokio tasks: the soak (bench/src/bin/duet-soak.rs) checks that every connection's
+    // tasks end with it.
+    let tasks = tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks();
+    body.push_str(&format!(
+        "# HELP duet_tokio_alive_tasks Live tokio tasks.\n# TYPE duet_tokio_alive_tasks gauge\nduet_tokio_alive_tasks {tasks}\n"
+    ));
     (
         [(
             header::CONTENT_TYPE,

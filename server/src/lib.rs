@@ -9,11 +9,12 @@
 //!
 //! Modules: [`config`] (flags), [`addresses`] (where to reach it), [`rooms`] (membership, the only shared state), [`cluster`]
 //! (several nodes over Redis), [`signaling`]
-//! (event handlers), [`limits`] (rate and connection limits), [`origin`] (socket Origin policy),
+//! (event handlers), [`limits`] (rate and connection limits), [`body_limit`] (polling POST bodies), [`origin`] (socket Origin policy),
 //! [`static_files`] (the frontend and security headers), [`client_config`] (`/config.json`),
 //! [`tls`] (HTTPS), [`turn`] (short-lived TURN credentials), [`metrics`] (Prometheus text).
 
 pub mod addresses;
+pub mod body_limit;
 pub mod client_config;
 pub mod cluster;
 pub mod config;
@@ -335,6 +336,17 @@ fn app(config: &Config, state: AppState, socket_layer: SocketLayer) -> Router {
         .route("/config.json", get(endpoints::config_json))
         .fallback_service(static_site)
         .layer(socket_layer)
+        .layer(from_fn_with_state(
+            (
+                body_limit::BodyPolicy {
+                    max_bytes: config.max_payload,
+                    timeout: Duration::from_millis(config.body_timeout_ms),
+                    metrics: state.metrics.clone(),
+                },
+                SOCKET_PATH,
+            ),
+            body_limit::bound_polling_body,
+        ))
         .layer(map_request(detach_request_head))
         .layer(from_fn_with_state(state.clone(), socket_gate))
         .layer(from_fn_with_state(

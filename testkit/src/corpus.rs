@@ -65,6 +65,10 @@ pub fn corpus() -> Vec<Case> {
         Sio("2\"str\"".into(), |e| matches!(e, S::WrongShape(_))),
         Sio("2[]]".into(), |e| matches!(e, S::Json(_))),
         Sio("2null".into(), |e| matches!(e, S::WrongShape(_))),
+        // Found by fuzzing: a number after whitespace would re-encode as an ack id.
+        Sio("4\t62".into(), |e| matches!(e, S::WrongShape(_))),
+        // Found by fuzzing: a number after whitespace would re-encode as an ack id.
+        Sio("4\t62".into(), |e| matches!(e, S::WrongShape(_))),
         Sio("3[".into(), |e| matches!(e, S::Json(_))),
         Sio("2/admin,{}".into(), |e| matches!(e, S::WrongShape(_))),
         Sio("2[\"\\ud800\"]".into(), |e| matches!(e, S::Json(_))),

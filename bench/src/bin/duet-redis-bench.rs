@@ -19,6 +19,7 @@ use duet_testkit::process::{Guard, Redis, spawn_announcing_port};
 use clap::Parser;
 use duet_bench::conn::{self, Conn, Incoming};
 use duet_bench::generator::{self, Plan, Report};
+use duet_bench::nodes::loadavg;
 use duet_protocol::signaling::{ClientMessage, JoinRoom, ServerMessage};
 
 #[derive(Parser, Debug)]
@@ -193,12 +194,6 @@ async fn main() {
     if let Some(out) = &args.out {
         std::fs::write(out, doc).expect("write results");
     }
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into())
 }
 
 fn meminfo() -> String {

@@ -11,6 +11,7 @@ use socketioxide::adapter::Adapter;
 use socketioxide::extract::SocketRef;
 use socketioxide::operators::BroadcastOperators;
 use socketioxide::socket::{DisconnectReason, Sid};
+use socketioxide::{SendError, SocketError};
 
 use super::{Connection, Signaling, lock};
 use crate::rooms::{Departure, JoinFailure, Member, Rooms};
@@ -130,11 +131,28 @@ impl<R: Rooms> Signaling<R> {
             Err(e) => return self.unavailable(socket, conn, event, &e.to_string()),
         };
         for peer in &peers {
-            deliver::<R, A>(root, &peer.id, &outgoing).await;
+            if deliver::<R, A>(root, &peer.id, &outgoing).await == Delivery::Full {
+                self.drop_slow(root, &peer.id).await;
+            }
         }
         self.metrics.relay(event, received.elapsed());
         // Ids and counts only: SDP and candidates carry addresses and must stay out of logs.
         tracing::debug!(%sid, event, peers = peers.len(), "relayed");
+    }
+
+    /// A peer whose send buffer is full has stopped reading: its buffer holds socketioxide's
+    /// `max_buffer_size` packets (up to 128 relays, SDPs included) and everything after them is
+    /// dropped. It leaves the room now, so its partner hears `user_exit` and stops pushing into a
+    /// buffer nobody drains (a polling client that never polls kept its partner relaying into
+    /// nothing for as long as its heartbeat lasted). Its transport closes at once if the close
+    /// still fits, otherwise at its next heartbeat, whose pong no longer fits either.
+    async fn drop_slow<A: Adapter>(&self, root: &BroadcastOperators<A>, sid: &str) {
+        self.metrics.rejection("slow_consumer");
+        self.leave(root, sid, "not reading its relays, dropped from its room")
+            .await;
+        if let Some(socket) = sid.parse::<Sid>().ok().and_then(|s| root.get_socket(s)) {
+            let _ = socket.disconnect();
+        }
     }
 
     /// Takes `sid` out of its room and tells the others.
@@ -239,9 +257,18 @@ pub(super) fn error_message(code: ErrorCode, message: &str) -> ServerMessage {
     })
 }
 
+/// What became of a message for one socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Delivery {
+    /// Queued for the client (or the socket is gone, closing, or on another node).
+    Done,
+    /// Dropped: the socket's send buffer is full, the client stopped reading.
+    Full,
+}
+
 /// Emits a typed message on one socket. A full send buffer means the client stopped reading;
 /// the message is dropped rather than queued without bound.
-pub(super) fn send<A: Adapter>(socket: &SocketRef<A>, message: &ServerMessage) {
+pub(super) fn send<A: Adapter>(socket: &SocketRef<A>, message: &ServerMessage) -> Delivery {
     let args = message.args();
     let result = match args.as_slice() {
         // An empty array serializes as an empty tuple: an event with no arguments, as the seed.
@@ -249,8 +276,13 @@ pub(super) fn send<A: Adapter>(socket: &SocketRef<A>, message: &ServerMessage) {
         [one] => socket.emit(message.event_name(), one),
         many => socket.emit(message.event_name(), many),
     };
-    if let Err(e) = result {
-        tracing::debug!(sid = %socket.id, event = message.event_name(), "not sent: {e}");
+    match result {
+        Ok(()) => Delivery::Done,
+        Err(SendError::Socket(SocketError::InternalChannelFull)) => Delivery::Full,
+        Err(e) => {
+            tracing::debug!(sid = %socket.id, event = message.event_name(), "not sent: {e}");
+            Delivery::Done
+        }
     }
 }
 
@@ -260,14 +292,13 @@ async fn deliver<R: Rooms, A: Adapter>(
     root: &BroadcastOperators<A>,
     sid: &str,
     message: &ServerMessage,
-) {
+) -> Delivery {
     if let Some(socket) = sid.parse::<Sid>().ok().and_then(|s| root.get_socket(s)) {
-        send(&socket, message);
-        return;
+        return send(&socket, message);
     }
     if !R::SHARED {
         tracing::debug!(%sid, "peer socket gone, not delivered");
-        return;
+        return Delivery::Done;
     }
     let name = message.event_name();
     let args = message.args();
@@ -280,4 +311,5 @@ async fn deliver<R: Rooms, A: Adapter>(
     if let Err(e) = result {
         tracing::warn!(%sid, event = name, "not delivered to another node: {e}");
     }
+    Delivery::Done
 }
