@@ -32,7 +32,7 @@ if [ -n "$scenario" ]; then
   cargo fetch --quiet
   trunk build --release --offline
   stage "end-to-end scenarios matching $scenario"
-  cargo test -p duet-e2e --test scenarios -- "$scenario"
+  cargo test -p duet-e2e --test scenarios --test networks -- "$scenario"
   exit 0
 fi
 
@@ -87,6 +87,9 @@ ls -l dist
 
 stage "end-to-end: two-browser calls in headless Chromium"
 cargo test -p duet-e2e --test scenarios
+
+stage "end-to-end: networks (TURN relay-only, Firefox <-> Chromium, lossy and cut links in a network namespace)"
+cargo test -p duet-e2e --test networks
 
 stage "benchmark smoke run (duet-server vs the seed's Node servers, small numbers)"
 cargo build --release --quiet -p duet-server -p duet-bench

@@ -152,6 +152,12 @@ pub enum Problem {
     /// Setting up the peer connection failed.
     #[error("Could not set up the call: {0}. Hang up and join again.")]
     PeerFailed(String),
+    /// The TURN relay refused this page's credentials (wrong or expired: STUN error code), and
+    /// the call has not connected: through the relay it cannot.
+    #[error(
+        "The relay server refused this page (error {0}: wrong or expired credentials), so the call cannot connect through it. Reload the page; if that does not help, tell the site's operator."
+    )]
+    RelayRefused(u16),
 }
 
 impl Problem {
@@ -262,6 +268,11 @@ pub enum CallEvent {
     ServerError {
         /// The server's stable code.
         code: String,
+    },
+    /// A TURN relay refused this page's credentials (its STUN error code).
+    RelayRefused {
+        /// The STUN error code (401: wrong or expired credential).
+        code: u16,
     },
     /// The user hung up.
     HangUp,
@@ -387,7 +398,11 @@ impl Call {
                 self.phase = Phase::Connected;
                 if matches!(
                     self.problem,
-                    Some(Problem::PeerLost | Problem::SignalingUnreachable(_))
+                    Some(
+                        Problem::PeerLost
+                            | Problem::SignalingUnreachable(_)
+                            | Problem::RelayRefused(_)
+                    )
                 ) {
                     self.problem = if self.signaling_up {
                         None
@@ -429,6 +444,10 @@ impl Call {
                     self.signaling_up = false;
                 }
                 self.problem = Some(problem);
+            }
+            // A refused relay matters only while the call is not up (another path may serve).
+            CallEvent::RelayRefused { code } if self.phase.in_room() && !self.media_up => {
+                self.problem = Some(Problem::RelayRefused(code));
             }
             CallEvent::HangUp => {
                 *self = Self::default();
@@ -809,5 +828,22 @@ mod tests {
                 .to_string()
                 .contains("localhost")
         );
+    }
+
+    #[test]
+    fn a_refused_relay_is_said_until_the_call_connects() {
+        let mut c = joined_call();
+        assert_eq!(c.joined(&["bo".into()], false), JoinAction::Offer);
+        c.apply(CallEvent::RelayRefused { code: 401 });
+        let p = c.problem().unwrap();
+        assert_eq!(p, &Problem::RelayRefused(401));
+        assert!(!p.is_fatal());
+        assert!(p.to_string().contains("relay server refused"));
+        // Another path (or a later relay) connected: the notice goes, later refusals are moot.
+        c.apply(CallEvent::PeerConnected);
+        assert_eq!(c.phase(), Phase::Connected);
+        assert_eq!(c.problem(), None);
+        c.apply(CallEvent::RelayRefused { code: 401 });
+        assert_eq!(c.problem(), None);
     }
 }

@@ -88,6 +88,20 @@
   }
   window.WebSocket = CountingWebSocket;
 
+  // The page's peer connections, newest last, so a test can ask getStats which candidate pair
+  // ICE selected (crate::ice). Only remembered, never touched.
+  e2e.pcs = [];
+  const NativePeerConnection = window.RTCPeerConnection;
+  if (NativePeerConnection) {
+    window.RTCPeerConnection = class extends NativePeerConnection {
+      constructor(...args) {
+        super(...args);
+        e2e.pcs.push(this);
+        if (e2e.pcs.length > 16) e2e.pcs.shift();
+      }
+    };
+  }
+
   // The remote picture and sound, sampled every 100 ms: decoded frames, playback time, mean
   // brightness of the picture, and the peak level of its audio over the analyser's window.
   const canvas = document.createElement('canvas');

@@ -90,6 +90,13 @@ pub enum PeerEvent {
     RemoteStream(MediaStream),
     /// The connection state changed.
     State(LinkState),
+    /// A TURN server refused this page (`icecandidateerror` with a 4xx STUN error code from a
+    /// turn:/turns: URL: 401 for a wrong or expired credential, 403, 437, 441, ...): no relay
+    /// candidate will come from it.
+    RelayRefused {
+        /// The STUN error code.
+        code: u16,
+    },
 }
 
 type Sink = Rc<dyn Fn(u64, PeerEvent)>;
@@ -109,6 +116,7 @@ pub struct PeerLink {
     _on_candidate: Closure<dyn FnMut(RtcPeerConnectionIceEvent)>,
     _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
     _on_state: Closure<dyn FnMut()>,
+    on_candidate_error: Closure<dyn FnMut(web_sys::Event)>,
 }
 
 impl PeerLink {
@@ -167,7 +175,7 @@ impl PeerLink {
         });
         pc.set_ontrack(Some(on_track.as_ref().unchecked_ref()));
 
-        let s = sink;
+        let s = sink.clone();
         let pc_for_state = pc.clone();
         let on_state = Closure::<dyn FnMut()>::new(move || {
             let state = match pc_for_state.connection_state() {
@@ -180,6 +188,19 @@ impl PeerLink {
             s(id, PeerEvent::State(state));
         });
         pc.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
+
+        let s = sink.clone();
+        let on_candidate_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev| {
+            if let Some(code) = relay_refusal(&ev) {
+                s(id, PeerEvent::RelayRefused { code });
+            }
+        });
+        // Through addEventListener: web-sys has no onicecandidateerror setter, and reading the
+        // event's three fields through Reflect costs less than its event type's bindings.
+        let _ = pc.add_event_listener_with_callback(
+            "icecandidateerror",
+            on_candidate_error.as_ref().unchecked_ref(),
+        );
 
         LIVE_LINKS.with(|n| n.set(n.get() + 1));
         Ok(Self {
@@ -194,12 +215,25 @@ impl PeerLink {
             _on_candidate: on_candidate,
             _on_track: on_track,
             _on_state: on_state,
+            on_candidate_error,
         })
     }
 
     /// This link's id, as its events carry it.
     pub fn id(&self) -> u64 {
         self.id
+    }
+
+    /// Restricts ICE to TURN relay candidates (`?ice=relay`: iceTransportPolicy "relay"), as a
+    /// caller behind a hostile network would, or to prove the relay path. Call before the
+    /// first offer; applied through setConfiguration so [`PeerLink::new`] keeps one signature.
+    pub fn set_relay_only(&self) -> Result<(), PeerError> {
+        let config = self.pc.get_configuration();
+        js_sys::Reflect::set(&config, &"iceTransportPolicy".into(), &"relay".into())
+            .map_err(browser("iceTransportPolicy"))?;
+        self.pc
+            .set_configuration_with_configuration(&config)
+            .map_err(browser("setConfiguration"))
     }
 
     /// The remote stream (empty until tracks arrive).
@@ -439,6 +473,10 @@ impl PeerLink {
         self.pc.set_onicecandidate(None);
         self.pc.set_ontrack(None);
         self.pc.set_onconnectionstatechange(None);
+        let _ = self.pc.remove_event_listener_with_callback(
+            "icecandidateerror",
+            self.on_candidate_error.as_ref().unchecked_ref(),
+        );
         self.pc.close();
         for t in self.remote.get_tracks().iter() {
             let t: MediaStreamTrack = t.unchecked_into();
@@ -447,6 +485,17 @@ impl PeerLink {
         }
         LIVE_LINKS.with(|n| n.set(n.get().saturating_sub(1)));
     }
+}
+
+/// The STUN error code of an `icecandidateerror` that means a TURN server refused us (a 4xx
+/// from a turn:/turns: URL), or None (STUN servers, unreachable servers: 701).
+fn relay_refusal(ev: &web_sys::Event) -> Option<u16> {
+    let url = js_string(ev, "url")?;
+    let code = js_sys::Reflect::get(ev, &"errorCode".into())
+        .ok()?
+        .as_f64()?;
+    let turn = url.starts_with("turn:") || url.starts_with("turns:");
+    (turn && (400.0..500.0).contains(&code)).then_some(code as u16)
 }
 
 impl Drop for PeerLink {

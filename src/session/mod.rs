@@ -291,6 +291,10 @@ impl Session {
             let _ = tx.unbounded_send(Input::Peer(id, ev));
         })
         .map_err(|e| Problem::PeerFailed(e.to_string()))?;
+        if self.settings.ice.relay_only() {
+            link.set_relay_only()
+                .map_err(|e| Problem::PeerFailed(e.to_string()))?;
+        }
         if let Some(m) = &self.media {
             link.add_local(m);
         }

@@ -164,6 +164,7 @@ impl Session {
                 self.restart_ice().await;
             }
             PeerEvent::State(_) => {}
+            PeerEvent::RelayRefused { code } => self.apply(CallEvent::RelayRefused { code }),
         }
     }
 
