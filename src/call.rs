@@ -4,6 +4,8 @@
 
 use std::fmt;
 
+use duet_protocol::signaling::ErrorCode;
+
 /// The phase of the call, as `#callstatus[data-state]` shows it (tests and users rely on these
 /// names).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -183,25 +185,26 @@ impl Problem {
         )
     }
 
-    /// What the page says about the server's `error {code}`. The codes are the server's
-    /// stable ones (duet-protocol's `ErrorNotice`); `join_refused` tells a refused join (which
-    /// ends the attempt: the page is in no room) from a refused relay (a notice beside a call
-    /// that may still work).
-    pub fn from_server_error(code: &str, join_refused: bool) -> Self {
+    /// What the page says about the server's `error {code}`; `join_refused` tells a refused
+    /// join (which ends the attempt: the page is in no room) from a refused relay (a notice
+    /// beside a call that may still work). No wildcard: a new [`ErrorCode`] does not compile
+    /// until it has words here.
+    pub fn from_server_error(code: ErrorCode, join_refused: bool) -> Self {
+        let dropped = |why: &str| Self::MessageDropped(why.to_owned());
         match code {
-            "bad_room" => Self::BadRoom,
-            "bad_name" => Self::BadName,
-            "server_full" => Self::ServerFull,
-            "unavailable" if join_refused => Self::ServiceUnavailable,
-            "unavailable" => Self::ServiceUnavailableInCall,
-            "rate_limited" => Self::MessageDropped("too many messages".to_owned()),
-            "not_in_room" => Self::MessageDropped("this page is not in the room".to_owned()),
-            "sdp_too_large" => Self::MessageDropped("call description too large".to_owned()),
-            "candidate_too_large" => Self::MessageDropped("network address too large".to_owned()),
-            "unknown_event" | "bad_payload" => {
-                Self::MessageDropped("it could not read it; is this page up to date?".to_owned())
+            ErrorCode::BadRoom => Self::BadRoom,
+            ErrorCode::BadName => Self::BadName,
+            ErrorCode::ServerFull => Self::ServerFull,
+            ErrorCode::Unavailable if join_refused => Self::ServiceUnavailable,
+            ErrorCode::Unavailable => Self::ServiceUnavailableInCall,
+            ErrorCode::RateLimited => dropped("too many messages"),
+            ErrorCode::NotInRoom => dropped("this page is not in the room"),
+            ErrorCode::SdpTooLarge => dropped("call description too large"),
+            ErrorCode::CandidateTooLarge => dropped("network address too large"),
+            ErrorCode::UnknownEvent | ErrorCode::BadPayload => {
+                dropped("it could not read it; is this page up to date?")
             }
-            other => Self::MessageDropped(format!("code {other}")),
+            ErrorCode::Unknown => dropped("for a reason this page does not know"),
         }
     }
 }
@@ -267,7 +270,7 @@ pub enum CallEvent {
     /// The server answered `error {code}` (see [`Problem::from_server_error`]).
     ServerError {
         /// The server's stable code.
-        code: String,
+        code: ErrorCode,
     },
     /// A TURN relay refused this page's credentials (its STUN error code).
     RelayRefused {
@@ -438,7 +441,7 @@ impl Call {
             CallEvent::ServerError { code } if self.phase.in_room() => {
                 // A refused rejoin while media still flows leaves the call playing: a notice.
                 let join_refused = self.join_pending && !self.media_up;
-                let problem = Problem::from_server_error(&code, join_refused);
+                let problem = Problem::from_server_error(code, join_refused);
                 if problem.is_fatal() {
                     self.phase = Error;
                     self.signaling_up = false;
@@ -665,26 +668,11 @@ mod tests {
     /// has words of its own, never the catch-all that only repeats the code.
     #[test]
     fn every_server_error_code_is_explained() {
-        let codes = [
-            "unknown_event",
-            "bad_payload",
-            "bad_room",
-            "bad_name",
-            "sdp_too_large",
-            "candidate_too_large",
-            "rate_limited",
-            "not_in_room",
-            "unavailable",
-            "server_full",
-        ];
-        for code in codes {
+        let catch_all = Problem::from_server_error(ErrorCode::Unknown, false).to_string();
+        for &code in ErrorCode::ALL {
             for join_refused in [true, false] {
                 let text = Problem::from_server_error(code, join_refused).to_string();
-                let catch_all = format!("code {code}");
-                assert!(
-                    !text.contains(&catch_all),
-                    "{code}: only the code in {text:?}"
-                );
+                assert_ne!(text, catch_all, "{code}: only the catch-all");
                 let lower = text.to_lowercase();
                 assert!(
                     lower.contains("join") || lower.contains("room names use"),
@@ -693,8 +681,8 @@ mod tests {
             }
         }
         assert_eq!(
-            Problem::from_server_error("a_new_code", false),
-            Problem::MessageDropped("code a_new_code".to_owned())
+            Problem::from_server_error("a_new_code".into(), false),
+            Problem::MessageDropped("for a reason this page does not know".to_owned())
         );
     }
 

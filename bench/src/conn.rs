@@ -4,9 +4,9 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use duet_protocol::Frame;
-use duet_protocol::client::{ClientConfig, ClientEvent, Command, SocketClient};
+use duet_protocol::client::{ClientEvent, Command};
 use duet_protocol::signaling::{ClientMessage, ServerMessage};
+use duet_testkit::sio::{self, ConnectError as SioConnectError};
 use futures_util::{SinkExt, StreamExt};
 use tokio::net::TcpSocket;
 use tokio::sync::mpsc;
@@ -105,41 +105,18 @@ pub async fn connect(
 
     let epoch = Instant::now();
     let now = move || epoch.elapsed();
-    let mut client = SocketClient::new(ClientConfig {
-        reconnection: false,
-        ..ClientConfig::default()
-    });
-    client.connect(now());
-    while client.poll_command().is_some() {} // The Open: we already are.
-    client.handle_open(now());
-    // Handshake and namespace connect, bounded.
-    tokio::time::timeout(Duration::from_secs(20), async {
-        while let Some(msg) = ws.next().await {
-            match msg? {
-                Message::Text(t) => client.handle_frame(&Frame::Text(t.to_string()), now()),
-                Message::Binary(b) => client.handle_frame(&Frame::Binary(b.to_vec()), now()),
-                Message::Close(_) => break,
-                _ => {}
-            }
-            while let Some(cmd) = client.poll_command() {
-                if let Command::Send(f) = cmd {
-                    ws.send(to_message(f)).await?;
-                }
-            }
-            while let Some(ev) = client.poll_event() {
-                match ev {
-                    ClientEvent::Connected { .. } => return Ok(()),
-                    ClientEvent::ConnectError(e) => {
-                        return Err(ConnError::Connect(format!("{e:?}")));
-                    }
-                    _ => {}
-                }
-            }
-        }
-        Err(ConnError::Connect("closed during the handshake".into()))
-    })
+    let mut client = sio::open_client(now());
+    // Handshake and namespace connect, bounded. Nothing else arrives before a join.
+    tokio::time::timeout(
+        Duration::from_secs(20),
+        sio::handshake(&mut ws, &mut client, now),
+    )
     .await
-    .map_err(|_| ConnError::Connect("timed out".into()))??;
+    .map_err(|_| ConnError::Connect("timed out".into()))?
+    .map_err(|e| match e {
+        SioConnectError::Ws(e) => ConnError::Ws(*e),
+        other => ConnError::Connect(other.to_string()),
+    })?;
 
     let (tx, mut app_rx) = mpsc::unbounded_channel::<ClientMessage>();
     let (drive, mut drive_rx) = mpsc::unbounded_channel::<Box<dyn Driver>>();
@@ -160,11 +137,13 @@ pub async fn connect(
             tick.as_mut().reset(next_tick.unwrap_or_else(far));
             tokio::select! {
                 msg = ws.next() => match msg {
-                    Some(Ok(Message::Text(t))) => client.handle_frame(&Frame::Text(t.to_string()), now()),
-                    Some(Ok(Message::Binary(b))) => client.handle_frame(&Frame::Binary(b.to_vec()), now()),
                     Some(Ok(Message::Close(_))) | None => break "closed by server".to_owned(),
                     Some(Err(e)) => break format!("websocket error: {e}"),
-                    Some(Ok(_)) => {}
+                    Some(Ok(m)) => {
+                        if let Some(f) = sio::frame(&m) {
+                            client.handle_frame(&f, now());
+                        }
+                    }
                 },
                 out = app_rx.recv() => match out {
                     Some(m) => { let _ = client.emit_message(&m); }
@@ -182,7 +161,7 @@ pub async fn connect(
             while let Some(cmd) = client.poll_command() {
                 match cmd {
                     Command::Send(f) => {
-                        if let Err(e) = ws.send(to_message(f)).await {
+                        if let Err(e) = ws.send(sio::message(f)).await {
                             closed = Some(format!("send failed: {e}"));
                         }
                     }
@@ -220,11 +199,4 @@ pub async fn connect(
         let _ = app_tx.send(Incoming::Closed(reason));
     });
     Ok(Conn { tx, rx, drive })
-}
-
-fn to_message(frame: Frame) -> Message {
-    match frame {
-        Frame::Text(t) => Message::text(t),
-        Frame::Binary(b) => Message::binary(b),
-    }
 }

@@ -1,10 +1,11 @@
 //! The signaling servers under test, started as child processes on ephemeral loopback ports and
 //! measured from /proc (RSS, CPU time).
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use duet_testkit::process::{Guard, spawn_announcing_port};
 
 /// A server implementation the benchmark compares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +31,7 @@ impl Target {
 
 /// A running server, killed on drop.
 pub struct Server {
-    child: Child,
+    child: Guard,
     /// Its port on 127.0.0.1.
     pub port: u16,
 }
@@ -38,12 +39,9 @@ pub struct Server {
 /// Why a server did not start.
 #[derive(Debug, thiserror::Error)]
 pub enum StartError {
-    /// Spawning failed.
+    /// Spawning failed, or it never said its port.
     #[error("cannot start {0}: {1}")]
     Spawn(String, std::io::Error),
-    /// It exited or never said its port.
-    #[error("{0} did not report a port within 30 s")]
-    NoPort(String),
 }
 
 impl Server {
@@ -86,7 +84,8 @@ impl Server {
                 ],
             ),
         };
-        let mut child = Command::new("sh")
+        let mut command = Command::new("sh");
+        command
             .arg("-c")
             .arg("ulimit -n 20000 2>/dev/null; exec \"$@\"")
             .arg("sh")
@@ -95,53 +94,21 @@ impl Server {
             .env("NODE_PATH", &node_path)
             .env("PORT", "0")
             .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
+            .stderr(Stdio::inherit());
+        let (child, port) = spawn_announcing_port(command, Duration::from_secs(30))
             .map_err(|e| StartError::Spawn(target.label().into(), e))?;
-        let stdout = child.stdout.take().expect("piped stdout");
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-            if let Some(port) = parse_port(&line) {
-                return Ok(Self { child, port });
-            }
-        }
-        let _ = child.kill();
-        Err(StartError::NoPort(target.label().into()))
+        Ok(Self { child, port })
     }
 
     /// Resident memory in bytes.
     pub fn rss(&self) -> u64 {
-        proc_rss(self.child.id())
+        proc_rss(self.child.pid())
     }
 
     /// User + system CPU time used so far.
     pub fn cpu(&self) -> Duration {
-        proc_cpu(self.child.id())
+        proc_cpu(self.child.pid())
     }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// "listening on 1234" (bench/node), "listening on http://127.0.0.1:1234" (e2e/peers) or
-/// "  http://127.0.0.1:1234/" (duet-server's list of URLs to open).
-fn parse_port(line: &str) -> Option<u16> {
-    let line = line.trim();
-    let rest = line.strip_prefix("listening on ").unwrap_or(line);
-    let rest = rest.strip_prefix("http://127.0.0.1:").unwrap_or(rest);
-    rest.trim_end_matches('/').parse().ok()
 }
 
 /// Resident memory of a process in bytes, from /proc.
@@ -174,14 +141,6 @@ pub fn proc_cpu(pid: u32) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn parses_both_port_announcements() {
-        assert_eq!(parse_port("listening on 4321"), Some(4321));
-        assert_eq!(parse_port("  http://127.0.0.1:8080/"), Some(8080));
-        assert_eq!(parse_port("listening on http://127.0.0.1:99"), Some(99));
-        assert_eq!(parse_port("Duet is running. Open:"), None);
-    }
 
     #[test]
     fn reads_this_process_from_proc() {

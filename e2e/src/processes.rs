@@ -6,7 +6,7 @@
 //! test's results folder as it is produced, so a crash or a kill still leaves the log behind.
 
 use std::collections::BTreeSet;
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Mutex;
@@ -180,24 +180,14 @@ async fn copy_lines<R: tokio::io::AsyncRead + Unpin>(
     }
 }
 
-/// A free TCP port on 127.0.0.1, for programs that cannot bind port 0 and report it
-/// (chromedriver). The port is released before returning; another process could take it in
-/// between, which on a test machine is rare enough.
+/// A free TCP port on 127.0.0.1 (see [`duet_testkit::process::free_port`]).
 pub fn free_port() -> Result<u16> {
-    let listener = TcpListener::bind(("127.0.0.1", 0)).context("cannot bind 127.0.0.1:0")?;
-    Ok(listener.local_addr()?.port())
+    duet_testkit::process::free_port().context("cannot bind 127.0.0.1:0")
 }
 
-/// The port of the first `http://127.0.0.1:PORT` or `http://localhost:PORT` in `line`.
+/// The port a server announces on `line` (see [`duet_testkit::process::port_in`]).
 pub fn port_in(line: &str) -> Result<u16> {
-    let rest = ["http://127.0.0.1:", "http://localhost:"]
-        .iter()
-        .find_map(|m| line.split(m).nth(1))
-        .ok_or_else(|| anyhow!("no http://127.0.0.1:PORT in {line:?}"))?;
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    digits
-        .parse()
-        .with_context(|| format!("bad port in {line:?}"))
+    duet_testkit::process::port_in(line).ok_or_else(|| anyhow!("no port in {line:?}"))
 }
 
 /// Waits until something accepts TCP connections on `addr`.
@@ -211,21 +201,5 @@ pub async fn wait_listening(addr: SocketAddr, within: Duration) -> Result<()> {
             bail!("nothing listens on {addr} after {within:?}");
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::port_in;
-
-    #[test]
-    fn finds_the_port_in_server_banners() {
-        assert_eq!(port_in("  http://127.0.0.1:41234").unwrap(), 41234);
-        assert_eq!(
-            port_in("listening on http://127.0.0.1:8080/").unwrap(),
-            8080
-        );
-        assert_eq!(port_in("  http://localhost:9/").unwrap(), 9);
-        assert!(port_in("Duet is running. Open:").is_err());
     }
 }

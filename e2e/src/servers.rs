@@ -209,17 +209,13 @@ impl crate::Test {
     /// Starts a redis-server for [`duet_node`](Self::duet_node)s, logging into the results.
     pub async fn redis(&mut self) -> Result<Redis> {
         // redis-server has no `--port 0`: take a free port from the kernel and hand it over.
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
-        let mut c = Command::new("redis-server");
-        c.args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"]);
+        let port = crate::processes::free_port()?;
+        let c = Command::from(duet_testkit::process::redis_command(port));
         let (process, _) = Process::spawn(
             "redis-server",
             c,
             &self.dir.join("redis-server.log"),
-            Some("Ready to accept connections"),
+            Some(duet_testkit::process::REDIS_READY),
             START_WITHIN,
         )
         .await

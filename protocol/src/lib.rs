@@ -8,7 +8,8 @@
 //! Layers, bottom up:
 //! - [`engineio`]: one Engine.IO packet per WebSocket frame; [`payload`]: the polling bodies.
 //! - [`socketio`]: Socket.IO packets inside Engine.IO messages; [`binary`]: attachments.
-//! - [`signaling`]: `join_room`, `offer`, `getOffer`, … as Rust types with size limits.
+//! - [`signaling`]: `join_room`, `offer`, `getOffer`, … as Rust types with size limits;
+//!   [`names`]: their event names and error codes, defined once.
 //! - [`client`]: connect, heartbeat, buffering and reconnection as a sans-IO state machine.
 //!
 //! Every decoder returns a typed error for bad input; none panics.
@@ -18,6 +19,7 @@ pub mod binary;
 pub mod client;
 pub mod endpoint;
 pub mod engineio;
+pub mod names;
 pub mod payload;
 pub mod signaling;
 pub mod socketio;

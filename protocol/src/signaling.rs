@@ -10,6 +10,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+pub use crate::names::{ErrorCode, event};
+
 /// Longest SDP accepted, in bytes. Real offers with audio, video and many codecs are 3–10 KiB.
 pub const MAX_SDP_BYTES: usize = 64 * 1024;
 /// Longest ICE candidate line accepted, in bytes (real ones are under 300).
@@ -56,15 +58,15 @@ pub enum SignalError {
 }
 
 impl SignalError {
-    /// A short stable code for the `error` event and for metrics labels.
-    pub fn code(&self) -> &'static str {
+    /// The stable code for the `error` event and for metrics labels.
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Self::UnknownEvent(_) => "unknown_event",
-            Self::MissingPayload(_) | Self::BadPayload { .. } => "bad_payload",
-            Self::RoomLength(_) | Self::RoomChars => "bad_room",
-            Self::EmailTooLong(_) => "bad_name",
-            Self::SdpTooLarge(_) => "sdp_too_large",
-            Self::CandidateTooLarge(_) => "candidate_too_large",
+            Self::UnknownEvent(_) => ErrorCode::UnknownEvent,
+            Self::MissingPayload(_) | Self::BadPayload { .. } => ErrorCode::BadPayload,
+            Self::RoomLength(_) | Self::RoomChars => ErrorCode::BadRoom,
+            Self::EmailTooLong(_) => ErrorCode::BadName,
+            Self::SdpTooLarge(_) => ErrorCode::SdpTooLarge,
+            Self::CandidateTooLarge(_) => ErrorCode::CandidateTooLarge,
         }
     }
 }
@@ -197,9 +199,8 @@ pub struct UserExit {
 /// Duet's `error` event: why the server dropped something this client sent.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorNotice {
-    /// A stable code, as [`SignalError::code`] or `rate_limited`, `not_in_room`, `unavailable`
-    /// (a server of several lost its shared room state, Redis: try again shortly).
-    pub code: String,
+    /// Why (see [`ErrorCode`]).
+    pub code: ErrorCode,
     /// A human-readable explanation.
     #[serde(default)]
     pub message: String,
@@ -263,11 +264,11 @@ impl ClientMessage {
     /// The wire event name.
     pub fn event_name(&self) -> &'static str {
         match self {
-            Self::JoinRoom(_) => "join_room",
-            Self::LeaveRoom => "leave_room",
-            Self::Offer(_) => "offer",
-            Self::Answer(_) => "answer",
-            Self::Candidate(_) => "candidate",
+            Self::JoinRoom(_) => event::JOIN_ROOM,
+            Self::LeaveRoom => event::LEAVE_ROOM,
+            Self::Offer(_) => event::OFFER,
+            Self::Answer(_) => event::ANSWER,
+            Self::Candidate(_) => event::CANDIDATE,
         }
     }
 
@@ -284,11 +285,11 @@ impl ClientMessage {
     /// Parses and validates an event a client sent.
     pub fn from_event(name: &str, args: &[Value]) -> Result<Self, SignalError> {
         let msg = match name {
-            "join_room" => Self::JoinRoom(parse("join_room", args)?),
-            "leave_room" => Self::LeaveRoom,
-            "offer" => Self::Offer(parse("offer", args)?),
-            "answer" => Self::Answer(parse("answer", args)?),
-            "candidate" => Self::Candidate(parse("candidate", args)?),
+            event::JOIN_ROOM => Self::JoinRoom(parse(event::JOIN_ROOM, args)?),
+            event::LEAVE_ROOM => Self::LeaveRoom,
+            event::OFFER => Self::Offer(parse(event::OFFER, args)?),
+            event::ANSWER => Self::Answer(parse(event::ANSWER, args)?),
+            event::CANDIDATE => Self::Candidate(parse(event::CANDIDATE, args)?),
             other => return Err(SignalError::UnknownEvent(other.to_owned())),
         };
         msg.validate()?;
@@ -310,14 +311,14 @@ impl ServerMessage {
     /// The wire event name.
     pub fn event_name(&self) -> &'static str {
         match self {
-            Self::AllUsers(_) => "all_users",
-            Self::Offer(_) => "getOffer",
-            Self::Answer(_) => "getAnswer",
-            Self::Candidate(_) => "getCandidate",
-            Self::UserExit(_) => "user_exit",
-            Self::UserJoined(_) => "user_joined",
-            Self::RoomFull => "room_full",
-            Self::Error(_) => "error",
+            Self::AllUsers(_) => event::ALL_USERS,
+            Self::Offer(_) => event::GET_OFFER,
+            Self::Answer(_) => event::GET_ANSWER,
+            Self::Candidate(_) => event::GET_CANDIDATE,
+            Self::UserExit(_) => event::USER_EXIT,
+            Self::UserJoined(_) => event::USER_JOINED,
+            Self::RoomFull => event::ROOM_FULL,
+            Self::Error(_) => event::ERROR,
         }
     }
 
@@ -337,14 +338,14 @@ impl ServerMessage {
     /// Parses and validates an event a server sent.
     pub fn from_event(name: &str, args: &[Value]) -> Result<Self, SignalError> {
         let msg = match name {
-            "all_users" => Self::AllUsers(parse("all_users", args)?),
-            "getOffer" => Self::Offer(parse("getOffer", args)?),
-            "getAnswer" => Self::Answer(parse("getAnswer", args)?),
-            "getCandidate" => Self::Candidate(parse("getCandidate", args)?),
-            "user_exit" => Self::UserExit(parse("user_exit", args)?),
-            "user_joined" => Self::UserJoined(parse("user_joined", args)?),
-            "room_full" => Self::RoomFull,
-            "error" => Self::Error(parse("error", args)?),
+            event::ALL_USERS => Self::AllUsers(parse(event::ALL_USERS, args)?),
+            event::GET_OFFER => Self::Offer(parse(event::GET_OFFER, args)?),
+            event::GET_ANSWER => Self::Answer(parse(event::GET_ANSWER, args)?),
+            event::GET_CANDIDATE => Self::Candidate(parse(event::GET_CANDIDATE, args)?),
+            event::USER_EXIT => Self::UserExit(parse(event::USER_EXIT, args)?),
+            event::USER_JOINED => Self::UserJoined(parse(event::USER_JOINED, args)?),
+            event::ROOM_FULL => Self::RoomFull,
+            event::ERROR => Self::Error(parse(event::ERROR, args)?),
             other => return Err(SignalError::UnknownEvent(other.to_owned())),
         };
         match &msg {

@@ -3,14 +3,12 @@
 
 use std::time::Duration;
 
-mod corpus;
-
-use corpus::{Case, corpus};
 use duet_protocol::client::{ClientConfig, ClientEvent, SocketClient};
 use duet_protocol::engineio::{Frame, Packet as EioPacket};
 use duet_protocol::payload;
 use duet_protocol::signaling::{ClientMessage, ServerMessage};
 use duet_protocol::socketio::{Decoder, Packet as SioPacket};
+use duet_testkit::corpus::{self, Case, corpus};
 
 #[cfg(target_arch = "wasm32")]
 wasm_bindgen_test::wasm_bindgen_test_configure!(run_in_browser);

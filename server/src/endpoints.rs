@@ -11,7 +11,7 @@ use crate::metrics::{Gauges, NodeGauges};
 /// `ok`, or 503 when this node's Redis is configured and unreachable (a load balancer should
 /// then send new calls elsewhere).
 pub(crate) async fn healthz(State(state): State<AppState>) -> Response {
-    match &state.signaling.cluster {
+    match &state.cluster {
         None => "ok\n".into_response(),
         Some(cluster) => match cluster.ping().await {
             Ok(()) => "ok\nredis: ok\n".into_response(),
@@ -25,12 +25,11 @@ pub(crate) async fn healthz(State(state): State<AppState>) -> Response {
 }
 
 pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
-    let sig = &state.signaling;
-    let body = sig.metrics.render(Gauges {
-        connections: sig.gate.live(),
-        rooms: sig.rooms.room_count(),
-        members: sig.rooms.member_count(),
-        node: sig.cluster.as_ref().map(|c| NodeGauges {
+    let body = state.metrics.render(Gauges {
+        connections: state.gate.live(),
+        rooms: state.rooms.room_count(),
+        members: state.rooms.member_count(),
+        node: state.cluster.as_ref().map(|c| NodeGauges {
             id: c.node_id(),
             redis_up: c.redis_up(),
         }),

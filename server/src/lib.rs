@@ -89,14 +89,22 @@ enum IoHandle {
     Local(SocketIo),
     Cluster(
         SocketIo<ClusterAdapter>,
-        Arc<Cluster>,
-        Box<signaling::shared::LeaseTask<ClusterAdapter>>,
+        Arc<Signaling<Cluster>>,
+        Box<cluster::LeaseTask<ClusterAdapter>>,
     ),
 }
 
 #[derive(Clone)]
 struct AppState {
-    signaling: Arc<Signaling>,
+    /// Counters.
+    metrics: Arc<Metrics>,
+    /// Live connections and their limit.
+    gate: ConnectionGate,
+    /// This process's room members (a cluster node's own), for the gauges.
+    rooms: Arc<RoomRegistry>,
+    /// With `--redis-url`: the node, for /healthz and the node gauges.
+    cluster: Option<Arc<Cluster>>,
+    /// The ICE servers handed out by `/config.json` (TURN credentials minted per request).
     ice: Arc<IceSettings>,
     origins: OriginPolicy,
 }
@@ -108,7 +116,8 @@ pub struct RunningServer {
     io: IoHandle,
     handle: axum_server::Handle<SocketAddr>,
     task: JoinHandle<std::io::Result<()>>,
-    signaling: Arc<Signaling>,
+    rooms: Arc<RoomRegistry>,
+    metrics: Arc<Metrics>,
     certificate_pem: Option<String>,
 }
 
@@ -126,12 +135,12 @@ impl RunningServer {
 
     /// The room registry (for tests and embedding programs).
     pub fn rooms(&self) -> &RoomRegistry {
-        &self.signaling.rooms
+        &self.rooms
     }
 
     /// The counters.
     pub fn metrics(&self) -> &Metrics {
-        &self.signaling.metrics
+        &self.metrics
     }
 
     /// The PEM of the certificate made by `--self-signed`.
@@ -153,8 +162,8 @@ impl RunningServer {
         if close.is_err() {
             tracing::warn!("sockets did not close in time");
         }
-        if let IoHandle::Cluster(_, cluster, lease) = self.io {
-            signaling::shared::retire(&self.signaling, &cluster, *lease, SHUTDOWN_GRACE).await;
+        if let IoHandle::Cluster(_, signaling, lease) = self.io {
+            cluster::retire(&signaling, *lease, SHUTDOWN_GRACE).await;
         }
         self.task.await??;
         Ok(())
@@ -188,18 +197,22 @@ pub async fn serve(config: Config, listener: TcpListener) -> Result<RunningServe
         ),
         None => None,
     };
-    let signaling = Arc::new(Signaling {
-        rooms: match &cluster {
-            Some(c) => c.local().clone(),
-            None => Arc::new(RoomRegistry::new(config.room_capacity as usize)),
-        },
-        cluster,
-        metrics: Arc::new(Metrics::default()),
-        gate: ConnectionGate::new(config.max_connections),
-        relay_rate: config.relay_rate,
-        relay_burst: config.relay_burst,
-    });
-    let (app, io) = app(&config, signaling.clone()).await?;
+    let metrics = Arc::new(Metrics::default());
+    let gate = ConnectionGate::new(config.max_connections);
+    let rooms = match &cluster {
+        Some(c) => c.local().clone(),
+        None => Arc::new(RoomRegistry::new(config.room_capacity as usize)),
+    };
+    let state = AppState {
+        metrics: metrics.clone(),
+        gate: gate.clone(),
+        rooms: rooms.clone(),
+        cluster: cluster.clone(),
+        ice: Arc::new(IceSettings::from_config(&config)?),
+        origins: OriginPolicy::new(&config.allowed_origins),
+    };
+    let (socket_layer, io) = socket_layer(&config, state.clone()).await?;
+    let app = app(&config, state, socket_layer);
 
     let handle = axum_server::Handle::new();
     let std_listener = listener.into_std()?;
@@ -239,14 +252,24 @@ pub async fn serve(config: Config, listener: TcpListener) -> Result<RunningServe
         io,
         handle,
         task,
-        signaling,
+        rooms,
+        metrics,
         certificate_pem,
     })
 }
 
-/// Builds the whole HTTP application: Socket.IO, `/healthz`, `/metrics`, `/config.json`, the
-/// static site, and the layers around them. Returns the router and the Socket.IO handle.
-async fn app(config: &Config, signaling: Arc<Signaling>) -> Result<(Router, IoHandle), ServeError> {
+/// The Socket.IO layer, either over one process's rooms or over the cluster's.
+type SocketLayer = tower::util::Either<
+    socketioxide::layer::SocketIoLayer,
+    socketioxide::layer::SocketIoLayer<ClusterAdapter>,
+>;
+
+/// Builds Socket.IO with the signaling handlers over the right room store (and, with a
+/// cluster, starts the node's lease task).
+async fn socket_layer(
+    config: &Config,
+    state: AppState,
+) -> Result<(SocketLayer, IoHandle), ServeError> {
     let builder = SocketIo::builder()
         .req_path(SOCKET_PATH)
         .ping_interval(config.ping_interval())
@@ -260,40 +283,53 @@ async fn app(config: &Config, signaling: Arc<Signaling>) -> Result<(Router, IoHa
         // largest message it receives (and keeps that). 1 KiB holds every event but an SDP;
         // the 4 KiB default cost 3 KiB per idle connection for nothing (bench/RESULTS.md).
         .ws_read_buffer_size(WS_READ_BUFFER);
-    let (socket_layer, io) = match &signaling.cluster {
+    fn signaling<R: rooms::Rooms>(
+        rooms: Arc<R>,
+        state: &AppState,
+        config: &Config,
+    ) -> Arc<Signaling<R>> {
+        Arc::new(Signaling::new(
+            rooms,
+            state.metrics.clone(),
+            state.gate.clone(),
+            config.relay_rate,
+            config.relay_burst,
+        ))
+    }
+    Ok(match &state.cluster {
         None => {
             let (layer, io) = builder.build_layer();
-            signaling.clone().register(&io);
+            signaling(state.rooms.clone(), &state, config).register(&io);
             (tower::util::Either::Left(layer), IoHandle::Local(io))
         }
         Some(cluster) => {
             let (layer, io) = builder
                 .with_adapter::<ClusterAdapter>(cluster.adapter())
                 .build_layer();
+            let signaling = signaling(cluster.clone(), &state, config);
             signaling
                 .clone()
                 .register(&io)
                 .await
                 .map_err(|e| ServeError::Adapter(e.to_string()))?;
-            let lease = signaling::shared::spawn_lease(signaling.clone(), cluster.clone(), &io);
+            let lease = cluster::spawn_lease(signaling.clone(), &io);
             (
                 tower::util::Either::Right(layer),
-                IoHandle::Cluster(io, cluster.clone(), Box::new(lease)),
+                IoHandle::Cluster(io, signaling, Box::new(lease)),
             )
         }
-    };
+    })
+}
 
+/// Builds the whole HTTP application: Socket.IO, `/healthz`, `/metrics`, `/config.json`, the
+/// static site, and the layers around them.
+fn app(config: &Config, state: AppState, socket_layer: SocketLayer) -> Router {
     let site = StaticSite::new(&config.static_dir);
-    let state = AppState {
-        signaling,
-        ice: Arc::new(IceSettings::from_config(config)?),
-        origins: OriginPolicy::new(&config.allowed_origins),
-    };
     let static_site = Router::new()
         .fallback(static_files::serve)
         .layer(CompressionLayer::new())
         .with_state(site);
-    let router = Router::new()
+    Router::new()
         .route("/healthz", get(endpoints::healthz))
         .route("/metrics", get(endpoints::metrics))
         .route("/config.json", get(endpoints::config_json))
@@ -307,8 +343,7 @@ async fn app(config: &Config, signaling: Arc<Signaling>) -> Result<(Router, IoHa
             },
             static_files::security_headers,
         ))
-        .with_state(state);
-    Ok((router, io))
+        .with_state(state)
 }
 
 /// Copies a Socket.IO request's URI and header values out of hyper's connection read buffer.
@@ -355,7 +390,7 @@ async fn socket_gate(State(state): State<AppState>, req: Request, next: Next) ->
     };
     if !state.origins.allows(origin.as_deref(), host.as_deref()) {
         tracing::warn!(origin, "signaling socket refused: origin not allowed");
-        state.signaling.metrics.rejection("origin");
+        state.metrics.rejection("origin");
         return (StatusCode::FORBIDDEN, "origin not allowed\n").into_response();
     }
     let new_session = !req
@@ -364,8 +399,10 @@ async fn socket_gate(State(state): State<AppState>, req: Request, next: Next) ->
         .unwrap_or("")
         .split('&')
         .any(|kv| kv.starts_with("sid="));
-    if new_session && state.signaling.gate.is_full() {
-        state.signaling.metrics.rejection("server_full");
+    if new_session && state.gate.is_full() {
+        state
+            .metrics
+            .rejection(duet_protocol::signaling::ErrorCode::ServerFull.as_str());
         tracing::warn!("signaling socket refused: too many connections");
         return (StatusCode::SERVICE_UNAVAILABLE, "too many connections\n").into_response();
     }

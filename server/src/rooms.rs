@@ -1,12 +1,13 @@
 //! Who is in which room: the only shared state of the signaling server.
 //!
-//! Everything goes through [`RoomRegistry`]'s few methods, each one atomic, so that the seat
-//! check and the seat taking cannot interleave (the seed's check-then-push raced) and so a
-//! shared store can stand in for the in-memory map: with `--redis-url`,
-//! [`cluster::store`](crate::cluster::store) does the same with a Lua script per method, and
-//! this registry mirrors the node's own members.
+//! The handlers see it through the [`Rooms`] trait's few methods, each one atomic, so that the
+//! seat check and the seat taking cannot interleave (the seed's check-then-push raced) and so
+//! one set of handlers serves one process and many: [`RoomRegistry`] keeps rooms in memory,
+//! and with `--redis-url` [`Cluster`](crate::cluster::Cluster) does the same with a Lua script
+//! per method, with a registry mirroring the node's own members.
 
 use std::collections::HashMap;
+use std::future::{Future, ready};
 use std::sync::Mutex;
 
 /// One member of a room, as `all_users` lists it.
@@ -37,14 +38,83 @@ pub struct Admission {
 }
 
 /// Why a join was refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum JoinError {
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JoinFailure {
     /// Every seat is taken.
     #[error("room is full ({capacity} of {capacity})")]
     Full {
         /// The room's capacity.
         capacity: usize,
     },
+    /// The shared room state could not be reached.
+    #[error(transparent)]
+    Unavailable(#[from] Unavailable),
+}
+
+/// The shared room state (Redis) could not be reached: the client may retry shortly.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("shared room state unavailable: {0}")]
+pub struct Unavailable(pub String);
+
+/// Where the signaling handlers keep room membership: one process's memory
+/// ([`RoomRegistry`]) or a store shared by several nodes
+/// ([`Cluster`](crate::cluster::Cluster)). The handlers are written once over this trait.
+pub trait Rooms: Send + Sync + 'static {
+    /// Whether membership is shared with other nodes. Then the methods wait for a store (so
+    /// each connection's events are handled in order by a task of its own, instead of inside
+    /// socketioxide's handler call) and a peer may be on another node (reached through the
+    /// adapter). When false, every future below must be ready when first polled.
+    const SHARED: bool;
+
+    /// Puts `sid` in `room` under `name` if a seat is free, atomically; see
+    /// [`RoomRegistry::join`].
+    fn join(
+        &self,
+        sid: &str,
+        room: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<Admission, JoinFailure>> + Send;
+
+    /// Takes `sid` out of its room. Never fails: a store that cannot reach its shared state
+    /// answers with what this node knows and finishes the leave once it can.
+    fn leave(&self, sid: &str) -> impl Future<Output = Option<Departure>> + Send;
+
+    /// The other members of `sid`'s room, or `None` when `sid` is in no room.
+    fn peers(
+        &self,
+        sid: &str,
+    ) -> impl Future<Output = Result<Option<Vec<Member>>, Unavailable>> + Send;
+
+    /// The members this process holds (all of them, or a node's own): for gauges and logs.
+    fn here(&self) -> &RoomRegistry;
+}
+
+impl Rooms for RoomRegistry {
+    const SHARED: bool = false;
+
+    fn join(
+        &self,
+        sid: &str,
+        room: &str,
+        name: &str,
+    ) -> impl Future<Output = Result<Admission, JoinFailure>> + Send {
+        ready(RoomRegistry::join(self, sid, room, name))
+    }
+
+    fn leave(&self, sid: &str) -> impl Future<Output = Option<Departure>> + Send {
+        ready(RoomRegistry::leave(self, sid))
+    }
+
+    fn peers(
+        &self,
+        sid: &str,
+    ) -> impl Future<Output = Result<Option<Vec<Member>>, Unavailable>> + Send {
+        ready(Ok(self.members_with(sid)))
+    }
+
+    fn here(&self) -> &RoomRegistry {
+        self
+    }
 }
 
 #[derive(Debug, Default)]
@@ -85,7 +155,7 @@ impl RoomRegistry {
     /// Puts `socket` in `room` under `name` if a seat is free, atomically. A socket already in
     /// that room stays (its peers are returned again); a socket in another room leaves it, but
     /// only once the new seat is certain, so a refused join keeps the old room.
-    pub fn join(&self, socket: &str, room: &str, name: &str) -> Result<Admission, JoinError> {
+    pub fn join(&self, socket: &str, room: &str, name: &str) -> Result<Admission, JoinFailure> {
         let mut state = self.lock();
         if state.room_of.get(socket).is_some_and(|r| r == room) {
             let peers = others(state.rooms.get(room), socket);
@@ -93,7 +163,7 @@ impl RoomRegistry {
         }
         let taken = state.rooms.get(room).map_or(0, Vec::len);
         if taken >= self.capacity {
-            return Err(JoinError::Full {
+            return Err(JoinFailure::Full {
                 capacity: self.capacity,
             });
         }
@@ -123,6 +193,13 @@ impl RoomRegistry {
         let state = self.lock();
         let room = state.room_of.get(socket);
         others(room.and_then(|r| state.rooms.get(r)), socket)
+    }
+
+    /// The other members of `socket`'s room, or `None` when it is in no room (one lock).
+    pub fn members_with(&self, socket: &str) -> Option<Vec<Member>> {
+        let state = self.lock();
+        let room = state.room_of.get(socket)?;
+        Some(others(state.rooms.get(room), socket))
     }
 
     /// Every member with its room (for re-registering a node's members in a shared store).
@@ -177,8 +254,13 @@ mod tests {
         let r = RoomRegistry::new(2);
         assert!(r.join("a", "x", "A").unwrap().peers.is_empty());
         assert_eq!(ids(&r.join("b", "x", "B").unwrap().peers), ["a"]);
-        assert_eq!(r.join("c", "x", "C"), Err(JoinError::Full { capacity: 2 }));
+        assert_eq!(
+            r.join("c", "x", "C"),
+            Err(JoinFailure::Full { capacity: 2 })
+        );
         assert_eq!(ids(&r.peers("a")), ["b"]);
+        assert_eq!(ids(&r.members_with("a").unwrap()), ["b"]);
+        assert_eq!(r.members_with("c"), None);
         assert_eq!(r.room_count(), 1);
     }
 

@@ -2,8 +2,6 @@
 //! client over tokio-tungstenite as the peers.
 
 mod common;
-#[path = "../../protocol/tests/corpus/mod.rs"]
-mod corpus;
 
 use std::time::{Duration, Instant};
 
@@ -407,8 +405,8 @@ async fn malformed_input_never_disturbs_a_call_in_another_room() {
 /// room keeps working throughout.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn protocol_corpus_sent_raw_never_disturbs_another_room() {
-    use corpus::Case;
     use duet_protocol::signaling::ClientMessage;
+    use duet_testkit::corpus::{self, Case};
     let server = start(&["--relay-burst", "100000"]).await;
     let (mut a, mut b) = Peer::pair_in_room(&server, "healthy").await;
     let http = common::http_client(None);

@@ -9,11 +9,12 @@
 //! Needs Debian's redis-server; starts it and the nodes on ephemeral loopback ports.
 
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader};
-use std::net::{SocketAddr, TcpListener};
+use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+use duet_testkit::process::{Guard, Redis, spawn_announcing_port};
 
 use clap::Parser;
 use duet_bench::conn::{self, Conn, Incoming};
@@ -39,67 +40,23 @@ struct Args {
     out: Option<PathBuf>,
 }
 
-/// A child process killed on drop.
-struct Proc(Child);
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+fn redis() -> (Redis, String) {
+    let redis = Redis::start(Duration::from_secs(30)).expect("redis-server (Debian's) installed");
+    let url = redis.url();
+    (redis, url)
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
-
-fn redis() -> (Proc, String) {
-    let port = free_port();
-    let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("redis-server (Debian's) installed");
-    let mut p = Proc(child);
-    let out = p.0.stdout.take().unwrap();
-    let mut lines = BufReader::new(out).lines();
-    for line in lines.by_ref() {
-        if line
-            .expect("redis output")
-            .contains("Ready to accept connections")
-        {
-            break;
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
-    (p, format!("redis://127.0.0.1:{port}"))
-}
-
-fn node(binary: &PathBuf, redis: Option<&str>) -> (Proc, SocketAddr) {
+fn node(binary: &PathBuf, redis: Option<&str>) -> (Guard, SocketAddr) {
     let mut c = Command::new(binary);
     c.args(["--port", "0", "--static-dir", "/nonexistent"])
         .args(["--relay-rate", "100000", "--relay-burst", "100000"])
         .args(["--max-connections", "40000"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped());
+        .env("RUST_LOG", "warn");
     if let Some(url) = redis {
         c.args(["--redis-url", url]);
     }
-    let mut p = Proc(
-        c.spawn()
-            .expect("duet-server built (cargo build --release)"),
-    );
-    let mut lines = BufReader::new(p.0.stdout.take().unwrap()).lines();
-    let port = loop {
-        let line = lines.next().expect("duet-server URL").expect("stdout");
-        if let Some(rest) = line.trim().strip_prefix("http://localhost:") {
-            break rest.trim_end_matches('/').parse::<u16>().expect("port");
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
+    let (p, port) = spawn_announcing_port(c, Duration::from_secs(30))
+        .expect("duet-server built (cargo build --release)");
     (p, SocketAddr::from(([127, 0, 0, 1], port)))
 }
 

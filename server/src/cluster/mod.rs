@@ -10,10 +10,11 @@
 //!   own sockets while Redis is down.
 
 pub mod driver;
+pub mod lease;
 pub mod store;
 
 use std::hash::{BuildHasher, RandomState};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,8 +22,9 @@ use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{IntoConnectionInfo, ProtocolVersion};
 use socketioxide_redis::{CustomRedisAdapter, RedisAdapterConfig, RedisAdapterCtr};
 
-use crate::rooms::{Admission, Departure, JoinError, Member, RoomRegistry};
+use crate::rooms::{Admission, Departure, JoinFailure, Member, RoomRegistry, Rooms, Unavailable};
 pub use driver::ManagedDriver;
+pub use lease::{LeaseTask, retire, spawn_lease};
 use store::Store;
 pub use store::{StoreError, Swept};
 
@@ -77,28 +79,6 @@ pub struct Cluster {
     /// Sockets that left while Redis was unreachable: removed from Redis once it is back.
     pending_leaves: Mutex<Vec<String>>,
     redis_up: AtomicBool,
-    workers: Arc<Workers>,
-    /// Set at shutdown: connection tasks stop after their current event.
-    stop: tokio::sync::watch::Sender<bool>,
-}
-
-/// Live connection tasks, so shutdown can wait for their leaves.
-#[derive(Debug, Default)]
-struct Workers {
-    count: AtomicUsize,
-    idle: tokio::sync::Notify,
-}
-
-/// Held by a connection task while it runs.
-#[derive(Debug)]
-pub struct WorkerGuard(Arc<Workers>);
-
-impl Drop for WorkerGuard {
-    fn drop(&mut self) {
-        if self.0.count.fetch_sub(1, Ordering::AcqRel) == 1 {
-            self.0.idle.notify_waiters();
-        }
-    }
 }
 
 impl std::fmt::Debug for Cluster {
@@ -161,8 +141,6 @@ impl Cluster {
             lease: config.lease,
             pending_leaves: Mutex::new(Vec::new()),
             redis_up: AtomicBool::new(true),
-            workers: Arc::default(),
-            stop: tokio::sync::watch::Sender::new(false),
         }))
     }
 
@@ -205,44 +183,6 @@ impl Cluster {
                 Err(e) => tracing::error!(node = %self.node, "redis unreachable: {e}"),
             }
         }
-    }
-
-    /// Joins across nodes (see [`RoomRegistry::join`]).
-    pub async fn join(
-        &self,
-        sid: &str,
-        room: &str,
-        name: &str,
-    ) -> Result<Result<Admission, JoinError>, StoreError> {
-        let r = self.store.join(sid, room, name, self.capacity).await;
-        self.note(&r);
-        if let Ok(Ok(_)) = &r {
-            // The mirror has no capacity of its own: Redis decided.
-            let _ = self.local.join(sid, room, name);
-        }
-        r
-    }
-
-    /// Leaves across nodes. The local mirror forgets `sid` at once; when Redis is unreachable
-    /// the shared state is cleaned once it is back (see [`tick`](Self::tick)).
-    pub async fn leave(&self, sid: &str) -> Result<Option<Departure>, StoreError> {
-        self.local.leave(sid);
-        let r = self.store.leave(sid).await;
-        self.note(&r);
-        if r.is_err() {
-            lock(&self.pending_leaves).push(sid.to_owned());
-        }
-        r
-    }
-
-    /// `sid`'s room and its other members, on every node.
-    pub async fn peers(&self, sid: &str) -> Result<Option<(String, Vec<Member>)>, StoreError> {
-        let r = self.store.room_members(sid).await;
-        self.note(&r);
-        Ok(r?.map(|d| {
-            let others = d.remaining.into_iter().filter(|m| m.id != sid).collect();
-            (d.room, others)
-        }))
     }
 
     /// One lease period's work: refresh the lease, re-register this node's members if Redis
@@ -298,10 +238,11 @@ impl Cluster {
             "lease was gone (redis restarted or this node was cut off): re-registering members"
         );
         for (room, m) in members {
-            if let Err(JoinError::Full { .. }) = self
+            if self
                 .store
                 .join(&m.id, &room, &m.name, self.capacity)
                 .await?
+                .is_none()
             {
                 tracing::warn!(sid = %m.id, %room, "seat taken meanwhile; member not restored");
             }
@@ -315,50 +256,71 @@ impl Cluster {
         self.store.sweep(true).await
     }
 
-    /// Counts a connection task until the guard drops.
-    pub fn worker_started(&self) -> WorkerGuard {
-        self.workers.count.fetch_add(1, Ordering::AcqRel);
-        WorkerGuard(self.workers.clone())
-    }
-
-    /// Resolves once shutdown began ([`stop`](Self::stop)).
-    pub fn stopping(&self) -> impl Future<Output = ()> + Send + 'static {
-        let mut rx = self.stop.subscribe();
-        async move {
-            let _ = rx.wait_for(|stop| *stop).await;
-        }
-    }
-
-    /// Tells the connection tasks to end: at shutdown socketioxide closes the transports
-    /// without running the disconnect handlers, so the tasks would wait forever.
-    /// [`retire`](Self::retire) then removes the node's remaining members.
-    pub fn stop(&self) {
-        self.stop.send_replace(true);
-    }
-
-    /// Resolves when no connection task runs.
-    pub async fn workers_idle(&self) {
-        loop {
-            let idle = self.workers.idle.notified();
-            tokio::pin!(idle);
-            idle.as_mut().enable();
-            if self.workers.count.load(Ordering::Acquire) == 0 {
-                return;
-            }
-            idle.await;
-        }
-    }
-
-    /// Live connection tasks (this node's sockets).
-    pub fn workers(&self) -> usize {
-        self.workers.count.load(Ordering::Acquire)
-    }
-
     /// A Redis round trip, for /healthz.
     pub async fn ping(&self) -> Result<(), StoreError> {
         let r = self.store.ping().await;
         self.note(&r);
         r
+    }
+}
+
+impl Rooms for Cluster {
+    const SHARED: bool = true;
+
+    /// Joins across nodes: Redis decides; the mirror follows.
+    async fn join(&self, sid: &str, room: &str, name: &str) -> Result<Admission, JoinFailure> {
+        let r = self.store.join(sid, room, name, self.capacity).await;
+        self.note(&r);
+        match r {
+            Ok(Some(admission)) => {
+                // The mirror has no capacity of its own: Redis decided.
+                let _ = self.local.join(sid, room, name);
+                Ok(admission)
+            }
+            Ok(None) => Err(JoinFailure::Full {
+                capacity: self.capacity,
+            }),
+            Err(e) => Err(Unavailable(e.to_string()).into()),
+        }
+    }
+
+    /// Leaves across nodes. The mirror forgets `sid` at once; when Redis is unreachable, the
+    /// peers the mirror knows (this node's) are the departure to announce now, and Redis is
+    /// cleaned (and the other nodes' peers told) once it is back (see [`tick`](Self::tick)).
+    async fn leave(&self, sid: &str) -> Option<Departure> {
+        let here = self.local.leave(sid);
+        let r = self.store.leave(sid).await;
+        self.note(&r);
+        match r {
+            Ok(departure) => departure,
+            Err(e) => {
+                tracing::warn!(%sid, "left while redis is unreachable ({e}): peers on this node are told now, the others once redis is back");
+                lock(&self.pending_leaves).push(sid.to_owned());
+                here
+            }
+        }
+    }
+
+    /// `sid`'s other members on every node. With Redis unreachable, the peers on this node
+    /// are still known (the mirror), the others not.
+    async fn peers(&self, sid: &str) -> Result<Option<Vec<Member>>, Unavailable> {
+        let r = self.store.room_members(sid).await;
+        self.note(&r);
+        match r {
+            Ok(d) => Ok(d.map(|d| d.remaining.into_iter().filter(|m| m.id != sid).collect())),
+            Err(e) => {
+                let local = self.local.peers(sid);
+                if local.is_empty() {
+                    return Err(Unavailable(e.to_string()));
+                }
+                tracing::debug!(%sid, "redis unreachable: relayed to this node's peers only");
+                Ok(Some(local))
+            }
+        }
+    }
+
+    fn here(&self) -> &RoomRegistry {
+        &self.local
     }
 }
 

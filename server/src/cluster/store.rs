@@ -11,7 +11,7 @@
 use redis::aio::ConnectionManager;
 use redis::{Script, Value};
 
-use crate::rooms::{Admission, Departure, JoinError, Member};
+use crate::rooms::{Admission, Departure, Member};
 
 /// Key prefix of everything Duet stores.
 const PREFIX: &str = "duet:";
@@ -132,14 +132,15 @@ impl Store {
         }
     }
 
-    /// As [`RoomRegistry::join`](crate::rooms::RoomRegistry::join), across nodes.
+    /// As [`RoomRegistry::join`](crate::rooms::RoomRegistry::join), across nodes; `None` when
+    /// the room is full.
     pub async fn join(
         &self,
         sid: &str,
         room: &str,
         name: &str,
         capacity: usize,
-    ) -> Result<Result<Admission, JoinError>, StoreError> {
+    ) -> Result<Option<Admission>, StoreError> {
         let reply: Value = self
             .join
             .arg(PREFIX)
@@ -152,7 +153,7 @@ impl Store {
             .await?;
         let mut parts = array(reply)?.into_iter();
         match parts.next().map(int) {
-            Some(Ok(0)) => return Ok(Err(JoinError::Full { capacity })),
+            Some(Ok(0)) => return Ok(None),
             Some(Ok(1)) => {}
             _ => return Err(StoreError::Reply("join status")),
         }
@@ -169,7 +170,7 @@ impl Store {
             }),
             None => None,
         };
-        Ok(Ok(Admission { peers, left }))
+        Ok(Some(Admission { peers, left }))
     }
 
     /// Takes `sid` out of its room.

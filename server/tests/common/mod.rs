@@ -8,11 +8,11 @@ pub mod redis;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use duet_protocol::Frame;
-use duet_protocol::client::{ClientConfig, ClientEvent, Command, SocketClient};
+use duet_protocol::client::{ClientEvent, SocketClient};
 use duet_protocol::endpoint::websocket_url;
 use duet_server::{Config, RunningServer};
-use futures_util::{SinkExt, StreamExt};
+use duet_testkit::sio;
+use futures_util::StreamExt;
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -82,27 +82,25 @@ impl Peer {
             .await
             .expect("ws connect in time")
             .expect("ws connect");
-        let mut client = SocketClient::new(ClientConfig {
-            reconnection: false,
-            ..ClientConfig::default()
-        });
         let origin = Instant::now();
-        client.connect(Duration::ZERO);
-        client.handle_open(Duration::ZERO);
         let mut peer = Peer {
             name: name.to_owned(),
             ws,
-            client,
+            client: sio::open_client(Duration::ZERO),
             origin,
             events: VecDeque::new(),
             joined: VecDeque::new(),
             closed: false,
         };
-        let deadline = Instant::now() + WAIT;
-        while !peer.client.is_connected() {
-            assert!(Instant::now() < deadline, "{name}: no connect in time");
-            peer.pump_once(deadline).await;
-            assert!(!peer.closed, "{name}: closed while connecting");
+        let early = tokio::time::timeout(
+            WAIT,
+            sio::handshake(&mut peer.ws, &mut peer.client, || origin.elapsed()),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{name}: no connect in time"))
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+        for ev in early {
+            peer.take(ev);
         }
         peer
     }
@@ -117,18 +115,18 @@ impl Peer {
     }
 
     async fn flush(&mut self) {
-        while let Some(cmd) = self.client.poll_command() {
-            match cmd {
-                Command::Send(Frame::Text(t)) => {
-                    let _ = self.ws.send(Message::text(t)).await;
-                }
-                Command::Send(Frame::Binary(b)) => {
-                    let _ = self.ws.send(Message::binary(b)).await;
-                }
-                Command::Close => {
-                    let _ = self.ws.close(None).await;
-                }
-                Command::Open => {}
+        // A failed send shows as the connection closing, on the next read.
+        let _ = sio::flush(&mut self.ws, &mut self.client).await;
+    }
+
+    /// Queues an event for the test: `user_joined` apart, the rest in order.
+    fn take(&mut self, ev: ClientEvent) {
+        if let ClientEvent::Event { name, args, .. } = ev {
+            if name == "user_joined" {
+                self.joined
+                    .push_back(args.into_iter().next().unwrap_or(Value::Null));
+            } else {
+                self.events.push_back((name, args));
             }
         }
     }
@@ -146,9 +144,11 @@ impl Peer {
             msg = self.ws.next() => {
                 let now = self.now();
                 match msg {
-                    Some(Ok(Message::Text(t))) => self.client.handle_frame(&Frame::Text(t.to_string()), now),
-                    Some(Ok(Message::Binary(b))) => self.client.handle_frame(&Frame::Binary(b.to_vec()), now),
-                    Some(Ok(_)) => {}
+                    Some(Ok(m)) => {
+                        if let Some(f) = sio::frame(&m) {
+                            self.client.handle_frame(&f, now);
+                        }
+                    }
                     Some(Err(_)) | None => {
                         self.closed = true;
                         self.client.handle_close(now);
@@ -161,14 +161,7 @@ impl Peer {
             }
         }
         while let Some(ev) = self.client.poll_event() {
-            if let ClientEvent::Event { name, args, .. } = ev {
-                if name == "user_joined" {
-                    self.joined
-                        .push_back(args.into_iter().next().unwrap_or(Value::Null));
-                } else {
-                    self.events.push_back((name, args));
-                }
-            }
+            self.take(ev);
         }
         self.flush().await;
     }

@@ -1,8 +1,6 @@
 //! The malformed-input corpus: bad input at every layer of the protocol, with the typed error
-//! each case must give. Shared: protocol/tests/malformed.rs checks the decoders and the client
-//! with it, and the server's tests send its frames raw (include it with `#[path]`).
-
-#![allow(dead_code)]
+//! each case must give. protocol/tests/malformed.rs checks the decoders and the client with
+//! it, and the server's tests send its frames raw.
 
 use duet_protocol::engineio;
 use duet_protocol::payload::PayloadError;
