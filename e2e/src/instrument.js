@@ -159,7 +159,8 @@
     e2e.samples.push({
       t: now(),
       currentTime: v.currentTime,
-      frames: q ? q.totalVideoFrames : 0,
+      // Firefox leaves totalVideoFrames at 0 for a WebRTC stream; its painted-frame count moves.
+      frames: (q && q.totalVideoFrames) || v.mozPaintedFrames || 0,
       luma: pic ? pic.luma : null,
       chroma: pic ? pic.chroma : null,
       audio: level(v),
