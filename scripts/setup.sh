@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what Duet needs to build, run and test, skipping whatever is already there, so a warm
-# run takes seconds. Needs: rustup's Rust, Node 20 + npm, and (for --test) apt-get for Chromium and Redis.
+# run takes seconds. Needs: rustup's Rust, Node 20 + npm, and (for --test) apt-get for Chromium, Redis,
+# coturn, Firefox and nftables.
 #
 #   scripts/setup.sh          toolchain to build and run: wasm32 target, Trunk, wasm-bindgen-cli, wasm-opt
-#   scripts/setup.sh --test   also Chromium + chromedriver, redis-server and the socket.io 2.3.0 test peers
+#   scripts/setup.sh --test   also Chromium + chromedriver, redis-server, the socket.io 2.3.0 test peers,
+#                             and for the network tests coturn, firefox-esr + geckodriver, nftables
 #
 # Source it (`. scripts/setup.sh`) to keep the PATH it sets up.
 set -euo pipefail
@@ -14,6 +16,7 @@ BINARYEN_VERSION=132
 # esbuild minifies wasm-bindgen's JS glue in the release bundle (scripts/bundle.sh); the same
 # version bench/seed-bundle builds the seed client with.
 ESBUILD_VERSION=0.25.0
+GECKODRIVER_VERSION=0.37.1
 
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
 
@@ -83,6 +86,24 @@ if $with_tests; then
     [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
     $sudo_cmd apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq redis-server >/dev/null
+  fi
+  # Issue 12's network tests (e2e/tests/networks.rs): a TURN relay, Firefox, and nftables and
+  # iproute2 for the faults they make inside a network namespace of their own.
+  net_missing=()
+  command -v turnserver >/dev/null 2>&1 || net_missing+=(coturn)
+  [ -x /usr/bin/firefox-esr ] || net_missing+=(firefox-esr)
+  command -v nft >/dev/null 2>&1 || net_missing+=(nftables)
+  command -v ip >/dev/null 2>&1 || net_missing+=(iproute2)
+  if [ "${#net_missing[@]}" -gt 0 ]; then
+    log "installing Debian's ${net_missing[*]}"
+    sudo_cmd=""
+    [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+    $sudo_cmd apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${net_missing[@]}" >/dev/null
+  fi
+  if [ "$(geckodriver --version 2>/dev/null | awk 'NR==1 {print $2}')" != "$GECKODRIVER_VERSION" ]; then
+    log "installing geckodriver $GECKODRIVER_VERSION (about 3 minutes, once)"
+    cargo install --locked --force geckodriver --version "$GECKODRIVER_VERSION"
   fi
   chromium_major="$(chromium --version 2>/dev/null | grep -oE '[0-9]+' | head -1)"
   driver_major="$(chromedriver --version | grep -oE '[0-9]+' | head -1)"

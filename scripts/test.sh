@@ -32,7 +32,7 @@ if [ -n "$scenario" ]; then
   cargo fetch --quiet
   bash scripts/bundle.sh
   stage "end-to-end scenarios matching $scenario"
-  cargo test -p duet-e2e --test scenarios -- "$scenario"
+  cargo test -p duet-e2e --test scenarios --test networks --test hostile -- "$scenario"
   exit 0
 fi
 
@@ -116,6 +116,9 @@ cargo test -p duet-e2e --test scenarios
 
 stage "end-to-end: a page against a hostile signaling server"
 cargo test -p duet-e2e --test hostile
+
+stage "end-to-end: networks (TURN relay-only, Firefox <-> Chromium, lossy and cut links in a network namespace)"
+cargo test -p duet-e2e --test networks
 
 stage "benchmark smoke run (duet-server vs the seed's Node servers, small numbers)"
 cargo build --release --quiet -p duet-server -p duet-bench

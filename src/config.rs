@@ -1,7 +1,8 @@
 //! The URL contract and the ICE configuration.
 //!
 //! `?room=` joins that room at once, `?name=` is the display name (sent as the seed's `email`),
-//! `?server=` overrides the signaling origin, `?ice=none` disables ICE servers; otherwise the ICE
+//! `?server=` overrides the signaling origin, `?ice=none` disables ICE servers, `?ice=relay` allows
+//! only TURN relay candidates (config.json must name a TURN server); otherwise the ICE
 //! servers come from `config.json` beside index.html, and without it the seed's STUN server.
 //! Parsing is plain Rust (tested natively); only [`load_ice_servers`] touches the browser.
 
@@ -32,6 +33,16 @@ pub enum IceSource {
     ConfigJson,
     /// `?ice=none`: host candidates only (tests, LANs).
     None,
+    /// `?ice=relay`: config.json's servers, and only TURN relay candidates
+    /// (iceTransportPolicy "relay"): the call goes through the relay or not at all.
+    Relay,
+}
+
+impl IceSource {
+    /// Whether the peer connection may use relay candidates only.
+    pub fn relay_only(self) -> bool {
+        self == Self::Relay
+    }
 }
 
 /// Everything the page's URL says.
@@ -70,6 +81,7 @@ impl Settings {
             websocket_url(&server).map_err(|e| ConfigError::Server(e.to_string()))?;
         let ice = match get("ice").as_deref() {
             Some("none") => IceSource::None,
+            Some("relay") => IceSource::Relay,
             _ => IceSource::ConfigJson,
         };
         // Not cut here: the join checks it against duet-protocol's one rule and says so.
@@ -239,13 +251,15 @@ pub fn query_with(query: &str, room: &str, name: Option<&str>) -> String {
 pub async fn load_ice_servers(ice: IceSource) -> Vec<IceServer> {
     match ice {
         IceSource::None => Vec::new(),
-        IceSource::ConfigJson => match fetch_with_deadline("config.json").await {
-            Some(text) => parse_config_json(&text).unwrap_or_else(|e| {
-                web_sys::console::warn_1(&format!("{e}; using the default STUN server").into());
-                seed_ice_servers()
-            }),
-            None => seed_ice_servers(),
-        },
+        IceSource::ConfigJson | IceSource::Relay => {
+            match fetch_with_deadline("config.json").await {
+                Some(text) => parse_config_json(&text).unwrap_or_else(|e| {
+                    web_sys::console::warn_1(&format!("{e}; using the default STUN server").into());
+                    seed_ice_servers()
+                }),
+                None => seed_ice_servers(),
+            }
+        }
     }
 }
 
@@ -303,6 +317,11 @@ mod tests {
         );
         assert_eq!(s.ice, IceSource::ConfigJson);
         assert!(!s.bad_room);
+        assert!(!s.ice.relay_only());
+
+        let s = Settings::from_query("?room=r&ice=relay", "http://x").unwrap();
+        assert_eq!(s.ice, IceSource::Relay);
+        assert!(s.ice.relay_only());
     }
 
     #[test]

@@ -49,6 +49,15 @@ pub enum Permission {
     Deny,
 }
 
+/// Which browser a page runs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// Debian's chromium through chromedriver (every scenario's default).
+    Chromium,
+    /// Debian's firefox-esr through geckodriver (see [`crate::firefox`]).
+    Firefox,
+}
+
 /// A running chromedriver.
 #[derive(Debug)]
 pub struct Driver {
@@ -108,10 +117,7 @@ impl Driver {
             .connect(&self.url)
             .await
             .context("chromedriver could not start a browser")?;
-        let browser = Browser {
-            client,
-            _profile: profile,
-        };
+        let browser = Browser::new(client, Engine::Chromium, Some(profile), None);
         // Installed before any page script runs, on every document this browser loads.
         browser
             .cdp(
@@ -133,14 +139,37 @@ impl Driver {
     }
 }
 
-/// One headless Chromium with one tab.
+/// One headless browser with one tab.
 #[derive(Debug)]
 pub struct Browser {
     client: Client,
-    _profile: TempDir,
+    engine: Engine,
+    _profile: Option<TempDir>,
+    /// A driver of its own (geckodriver serves one session at a time), stopped with it.
+    _driver: Option<Process>,
 }
 
 impl Browser {
+    /// Wraps a WebDriver session; `profile` and `driver` live as long as it.
+    pub(crate) fn new(
+        client: Client,
+        engine: Engine,
+        profile: Option<TempDir>,
+        driver: Option<Process>,
+    ) -> Self {
+        Self {
+            client,
+            engine,
+            _profile: profile,
+            _driver: driver,
+        }
+    }
+
+    /// Which browser this is.
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
     /// The WebDriver client.
     pub fn client(&self) -> &Client {
         &self.client

@@ -196,6 +196,20 @@
   }
   window.WebSocket = CountingWebSocket;
 
+  // The page's peer connections, newest last, so a test can ask getStats which candidate pair
+  // ICE selected (crate::ice). Only remembered, never touched.
+  e2e.pcs = [];
+  const NativePeerConnection = window.RTCPeerConnection;
+  if (NativePeerConnection) {
+    window.RTCPeerConnection = class extends NativePeerConnection {
+      constructor(...args) {
+        super(...args);
+        e2e.pcs.push(this);
+        if (e2e.pcs.length > 16) e2e.pcs.shift();
+      }
+    };
+  }
+
   // The remote picture and sound, sampled every 100 ms: decoded frames, playback time, mean
   // brightness of the picture, and the peak level of its audio over the analyser's window.
   const canvas = document.createElement('canvas');
@@ -253,7 +267,8 @@
     e2e.samples.push({
       t: now(),
       currentTime: v.currentTime,
-      frames: q ? q.totalVideoFrames : 0,
+      // Firefox leaves totalVideoFrames at 0 for a WebRTC stream; its painted-frame count moves.
+      frames: (q && q.totalVideoFrames) || v.mozPaintedFrames || 0,
       luma: pic ? pic.luma : null,
       chroma: pic ? pic.chroma : null,
       audio: level(v),

@@ -10,12 +10,16 @@
 
 pub mod artifacts;
 pub mod browser;
+pub mod firefox;
 pub mod hostile;
+pub mod ice;
+pub mod netns;
 pub mod paths;
 pub mod probes;
 pub mod processes;
 pub mod servers;
 pub mod site;
+pub mod turn;
 
 use std::io::Write as _;
 use std::panic::AssertUnwindSafe;

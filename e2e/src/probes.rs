@@ -168,7 +168,13 @@ impl Page {
             .client()
             .goto(url)
             .await
-            .with_context(|| format!("{}: cannot load {url}", self.label))
+            .with_context(|| format!("{}: cannot load {url}", self.label))?;
+        if self.browser.engine() == crate::browser::Engine::Firefox {
+            // geckodriver has no pre-load scripts over plain WebDriver: install once loaded
+            // (pictures and sound are sampled from then on; see crate::firefox).
+            self.eval(INSTRUMENT, vec![]).await?;
+        }
+        Ok(())
     }
 
     /// Runs `script` (a function body; `arguments` holds `args`) and returns its result.

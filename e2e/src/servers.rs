@@ -228,8 +228,14 @@ impl crate::Test {
 
     /// Starts a duet-server node sharing rooms with the other nodes on `redis`.
     pub async fn duet_node(&mut self, redis: &Redis) -> Result<Server> {
+        self.duet_server_with("duet-node", vec!["--redis-url".into(), redis.url()])
+            .await
+    }
+
+    /// Starts a duet-server with extra flags (`--turn-secret …`), logging to `<name>-N.log`.
+    pub async fn duet_server_with(&mut self, name: &str, args: Vec<String>) -> Result<Server> {
         self.servers += 1;
-        let log = self.dir.join(format!("duet-node-{}.log", self.servers));
+        let log = self.dir.join(format!("{name}-{}.log", self.servers));
         let mut server = Server {
             kind: ServerKind::Duet,
             port: 0,
@@ -237,7 +243,7 @@ impl crate::Test {
             log,
             process: None,
             starts: 0,
-            args: vec!["--redis-url".into(), redis.url()],
+            args,
         };
         server.launch().await?;
         Ok(server)

@@ -215,6 +215,18 @@ impl PeerLink {
         self.id
     }
 
+    /// Restricts ICE to TURN relay candidates (`?ice=relay`: iceTransportPolicy "relay"), as a
+    /// caller behind a hostile network would, or to prove the relay path. Call before the
+    /// first offer; applied through setConfiguration so [`PeerLink::new`] keeps one signature.
+    pub fn set_relay_only(&self) -> Result<(), PeerError> {
+        let config = self.pc.get_configuration();
+        js_sys::Reflect::set(&config, &"iceTransportPolicy".into(), &"relay".into())
+            .map_err(browser("iceTransportPolicy"))?;
+        self.pc
+            .set_configuration_with_configuration(&config)
+            .map_err(browser("setConfiguration"))
+    }
+
     /// The remote stream (empty until tracks arrive).
     pub fn remote_stream(&self) -> &MediaStream {
         &self.remote

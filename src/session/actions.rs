@@ -155,6 +155,13 @@ impl Session {
             };
             let _ = tx.unbounded_send(event);
         });
+        // `?ice=relay`: only TURN relay candidates (iceTransportPolicy "relay").
+        let opened = opened.and_then(|link| {
+            if self.settings.ice.relay_only() {
+                link.set_relay_only()?;
+            }
+            Ok(link)
+        });
         match opened {
             Ok(link) => {
                 if let Some(m) = &self.media {
