@@ -20,6 +20,9 @@ fi
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 # Debug info makes wasm test binaries 60 MB instead of 3.5 MB; backtraces still name functions.
 export CARGO_PROFILE_DEV_DEBUG=0
+# The wasm32 suites run in Chromium: wasm-bindgen-test-runner would pick geckodriver (installed for
+# the Firefox e2e scenarios) when it finds it on PATH first.
+export CHROMEDRIVER="${CHROMEDRIVER:-$(command -v chromedriver)}"
 export NODE_PATH="$DUET_ROOT/e2e/peers/node_modules"
 
 started=$SECONDS
