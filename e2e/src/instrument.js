@@ -98,11 +98,16 @@
     }
     return NativeSend.call(this, body);
   };
+  // The page's peer connections, newest last, so a test can ask getStats which candidate pair
+  // ICE selected (crate::ice), and the set-up phases they reach. Only remembered, never touched.
+  e2e.pcs = [];
   const NativePeerConnection = window.RTCPeerConnection;
   if (NativePeerConnection) {
     window.RTCPeerConnection = class extends NativePeerConnection {
       constructor(...args) {
         super(...args);
+        e2e.pcs.push(this);
+        if (e2e.pcs.length > 16) e2e.pcs.shift();
         this.addEventListener('iceconnectionstatechange', () => {
           if (['connected', 'completed'].includes(this.iceConnectionState)) phase('iceConnected');
         });
@@ -195,20 +200,6 @@
     }
   }
   window.WebSocket = CountingWebSocket;
-
-  // The page's peer connections, newest last, so a test can ask getStats which candidate pair
-  // ICE selected (crate::ice). Only remembered, never touched.
-  e2e.pcs = [];
-  const NativePeerConnection = window.RTCPeerConnection;
-  if (NativePeerConnection) {
-    window.RTCPeerConnection = class extends NativePeerConnection {
-      constructor(...args) {
-        super(...args);
-        e2e.pcs.push(this);
-        if (e2e.pcs.length > 16) e2e.pcs.shift();
-      }
-    };
-  }
 
   // The remote picture and sound, sampled every 100 ms: decoded frames, playback time, mean
   // brightness of the picture, and the peak level of its audio over the analyser's window.
