@@ -123,10 +123,11 @@ async fn survives(page: &Page, after: &str) -> Result<()> {
         .wait_state(&["connected"], REACT_WITHIN)
         .await
         .with_context(|| format!("after {after}"))?;
-    ensure(
-        s.states.last().map(String::as_str) == Some("connected"),
-        || format!("{}: after {after}: {}", page.label, describe(&s)),
-    )?;
+    // The page's own state now, not the 100 ms history, whose last sample may predate the
+    // reconnection the garbage asked for.
+    ensure(s.state.as_deref() == Some("connected"), || {
+        format!("{}: after {after}: {}", page.label, describe(&s))
+    })?;
     page.wait_playing(REACT_WITHIN)
         .await
         .with_context(|| format!("after {after}"))?;

@@ -32,10 +32,11 @@ impl Machine {
             return;
         }
         let theirs = fingerprint(&offer.sdp).map(str::to_owned);
-        let from_new_connection = self
-            .link
-            .as_ref()
-            .is_none_or(|l| l.remote_fingerprint.is_some() && l.remote_fingerprint != theirs);
+        // Every real offer carries its DTLS fingerprint: one without (garbage the browser will
+        // refuse) cannot be a new connection of theirs and must not replace a working link.
+        let from_new_connection = self.link.as_ref().is_none_or(|l| {
+            theirs.is_some() && l.remote_fingerprint.is_some() && l.remote_fingerprint != theirs
+        });
         if from_new_connection {
             self.open_link();
             if self.timers.restart.is_some() {
@@ -52,7 +53,9 @@ impl Machine {
         }
         link.used = true;
         link.offer_out = false;
-        link.remote_fingerprint = theirs;
+        if theirs.is_some() {
+            link.remote_fingerprint = theirs;
+        }
         self.timers.answer = None;
         self.act(Action::AcceptOffer(offer));
     }

@@ -274,3 +274,23 @@ fn a_relay_refusing_our_credentials_is_said_in_words() {
     assert!(text.contains("relay server refused"), "{text}");
     assert_eq!(p.phase(), Phase::Connecting);
 }
+
+#[test]
+fn an_offer_without_a_fingerprint_never_replaces_a_working_link() {
+    // Found by the hostile-server e2e scenario: garbage in getOffer (no a=fingerprint) was taken
+    // for a new connection of theirs, and the working call was torn down for it.
+    let mut p = Page::in_call();
+    let link = p.link;
+    let garbage = SessionDescription {
+        kind: SdpType::Offer,
+        sdp: "v=0\r\nthis is not SDP\r\n".into(),
+    };
+    let a = p.server(ServerMessage::Offer(garbage.clone()));
+    assert_eq!(a, [Action::AcceptOffer(garbage)]);
+    assert_eq!(p.link, link);
+    p.link(LinkInput::NegotiationFailed("bad SDP".into()));
+    assert_eq!(p.phase(), Phase::Connected);
+    // Their real certificate is still the one on record: a real new connection is still told apart.
+    let a = p.server(ServerMessage::Offer(offer("A2")));
+    assert!(a.contains(&Action::CloseLink), "{a:?}");
+}
