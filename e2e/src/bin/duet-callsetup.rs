@@ -58,7 +58,7 @@ const e = window.__e2e;
 const out = Object.assign({}, e.phases);
 const wasm = performance.getEntriesByName('duet:wasm-start')[0];
 if (wasm) out.script = wasm.startTime;
-if (window.floor) Object.assign(out, { script: window.floor.start, offer: window.floor.offer, answer: window.floor.answer });
+if (window.floor) for (const k of ['start', 'offer', 'answer']) if (typeof window.floor[k] === 'number') out[k === 'start' ? 'script' : k] = window.floor[k];
 if (e.remoteFirstFrameAt !== undefined) out.firstFrame = e.remoteFirstFrameAt;
 if (e.remotePlayingAt !== undefined) out.playing = e.remotePlayingAt;
 return out;
@@ -66,7 +66,13 @@ return out;
 
 async fn timings(page: &Page) -> Result<Timings> {
     let v = page.eval(READ_TIMINGS, vec![]).await?;
-    serde_json::from_value(v).context("unexpected timings")
+    let all: BTreeMap<String, serde_json::Value> =
+        serde_json::from_value(v).context("unexpected timings")?;
+    // A phase the page has not reached yet is simply absent.
+    Ok(all
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v.as_f64()?)))
+        .collect())
 }
 
 /// Polls `page` until its remote video has a first frame (the floor has no status to wait for).
