@@ -7,21 +7,21 @@
 //! the size limits.
 #![no_main]
 use duet_protocol::signaling::{
-    ClientMessage, MAX_CANDIDATE_BYTES, MAX_EMAIL_CHARS, MAX_SDP_BYTES, ServerMessage, User,
-    validate_room,
+    ClientMessage, ErrorCode, MAX_CANDIDATE_BYTES, MAX_EMAIL_CHARS, MAX_SDP_BYTES, ServerMessage,
+    User, validate_room,
 };
 use duet_protocol::socketio::{Decoder, Packet};
 use libfuzzer_sys::fuzz_target;
 use serde_json::Value;
 
 /// The codes of `error {code}` for rejected input (duet-protocol's `SignalError::code`).
-const CODES: [&str; 6] = [
-    "unknown_event",
-    "bad_payload",
-    "bad_room",
-    "bad_name",
-    "sdp_too_large",
-    "candidate_too_large",
+const CODES: [ErrorCode; 6] = [
+    ErrorCode::UnknownEvent,
+    ErrorCode::BadPayload,
+    ErrorCode::BadRoom,
+    ErrorCode::BadName,
+    ErrorCode::SdpTooLarge,
+    ErrorCode::CandidateTooLarge,
 ];
 
 fuzz_target!(|data: &[u8]| {
@@ -52,7 +52,11 @@ fuzz_target!(|data: &[u8]| {
         ClientMessage::JoinRoom(j) => {
             assert!(validate_room(&j.room).is_ok());
             assert!(j.email.chars().count() <= MAX_EMAIL_CHARS);
-            ServerMessage::UserJoined(User { id: "sid".into(), email: j.email })
+            ServerMessage::UserJoined(User {
+                id: "sid".into(),
+                email: j.email,
+                warm_offer: j.warm_offer,
+            })
         }
         ClientMessage::LeaveRoom => return,
     };
