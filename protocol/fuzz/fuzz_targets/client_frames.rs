@@ -3,8 +3,8 @@
 #![no_main]
 use std::time::Duration;
 
-use duet_protocol::client::{ClientConfig, SocketClient};
 use duet_protocol::Frame;
+use duet_protocol::client::{ClientConfig, SocketClient};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -25,9 +25,15 @@ const CODES: [ErrorCode; 6] = [
 ];
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(Some(packet)) = Decoder::new().decode_text(text) else { return };
-    let Some(name) = packet.event_name() else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(Some(packet)) = Decoder::new().decode_text(text) else {
+        return;
+    };
+    let Some(name) = packet.event_name() else {
+        return;
+    };
     let args: Vec<Value> = packet.args().first().cloned().into_iter().collect();
     let message = match ClientMessage::from_event(name, &args) {
         Ok(m) => m,
@@ -66,5 +72,8 @@ fuzz_target!(|data: &[u8]| {
         .expect("the server's own encoding decodes")
         .expect("an event is one packet");
     let name = back.event_name().expect("an event has a name");
-    assert_eq!(ServerMessage::from_event(name, back.args()).as_ref(), Ok(&relayed));
+    assert_eq!(
+        ServerMessage::from_event(name, back.args()).as_ref(),
+        Ok(&relayed)
+    );
 });

@@ -5,13 +5,24 @@ use duet_protocol::signaling::{ClientMessage, ServerMessage};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(serde_json::Value::Array(items)) = serde_json::from_slice::<serde_json::Value>(data) else { return };
-    let Some((name, args)) = items.split_first() else { return };
+    let Ok(serde_json::Value::Array(items)) = serde_json::from_slice::<serde_json::Value>(data)
+    else {
+        return;
+    };
+    let Some((name, args)) = items.split_first() else {
+        return;
+    };
     let Some(name) = name.as_str() else { return };
     if let Ok(m) = ClientMessage::from_event(name, args) {
-        assert_eq!(ClientMessage::from_event(m.event_name(), &m.args()).unwrap(), m);
+        assert_eq!(
+            ClientMessage::from_event(m.event_name(), &m.args()).unwrap(),
+            m
+        );
     }
     if let Ok(m) = ServerMessage::from_event(name, args) {
-        assert_eq!(ServerMessage::from_event(m.event_name(), &m.args()).unwrap(), m);
+        assert_eq!(
+            ServerMessage::from_event(m.event_name(), &m.args()).unwrap(),
+            m
+        );
     }
 });

@@ -6,7 +6,9 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let mut parts = data.split(|&b| b == b'\n');
-    let Some(Ok(text)) = parts.next().map(std::str::from_utf8) else { return };
+    let Some(Ok(text)) = parts.next().map(std::str::from_utf8) else {
+        return;
+    };
     let mut d = Decoder::new();
     let mut out = d.decode_text(text);
     for part in parts {
