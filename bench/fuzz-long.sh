@@ -3,15 +3,20 @@
 # the committed seeds plus whatever corpus earlier runs grew, one target at a time, and a
 # Markdown table of executions, time, coverage and findings on stdout.
 #
-#   bash bench/fuzz-long.sh [RUNS]        (needs cargo-fuzz: scripts/setup.sh --test)
+#   bash bench/fuzz-long.sh [RUNS [TARGET...]]   (needs cargo-fuzz: scripts/setup.sh --test)
+#
+# Naming targets runs only those (to finish a run that an earlier session cut short).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../protocol/fuzz"
 runs="${1:-10000000}"
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(engineio_frame polling_payload socketio_packet client_frames signaling_event server_event)
 export RUSTC_BOOTSTRAP=1
 cargo fuzz build >&2
 echo "| target | executions | seconds | execs/s | coverage (edges) | features | corpus | findings |"
 echo "|---|---|---|---|---|---|---|---|"
-for target in engineio_frame polling_payload socketio_packet client_frames signaling_event server_event; do
+for target in "${targets[@]}"; do
   mkdir -p "corpus/$target"
   log="$(mktemp)"
   start=$SECONDS

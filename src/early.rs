@@ -38,25 +38,32 @@ const EARLY_SOCKET: &str = "duetEarlySocket";
 /// The connection index.html opened to the page's own server before the app loaded
 /// (`window.duetEarlySocket = {url, ws, frames}`), with the frames that arrived meanwhile;
 /// taken once, and only for `url` and while it is not closing. The frames are the WebSocket's
-/// `data` values, as they came.
+/// `data` values, as they came. A socket not taken is closed: left open, it would keep its
+/// `join_room` seat until the server's heartbeat timeout and the app's own join would find the
+/// room full of this very page.
 pub(crate) fn take_socket(url: &str) -> Option<(WebSocket, js_sys::Array)> {
     let window: JsValue = web_sys::window()?.into();
     let key = JsValue::from_str(EARLY_SOCKET);
     let early = js_sys::Reflect::get(&window, &key).ok()?;
-    if early.is_undefined() {
+    if !early.is_object() {
         return None;
     }
     let _ = js_sys::Reflect::delete_property(window.unchecked_ref::<js_sys::Object>(), &key);
     let get = |k: &str| js_sys::Reflect::get(&early, &JsValue::from_str(k)).ok();
-    let ws: WebSocket = get("ws")?.dyn_into().ok()?;
-    let usable = get("url").and_then(|u| u.as_string()).as_deref() == Some(url)
-        && matches!(ws.ready_state(), WebSocket::CONNECTING | WebSocket::OPEN);
-    if !usable {
-        let _ = ws.close();
-        return None;
+    // Not `dyn_into`: that is `instanceof` against today's `window.WebSocket`, which a
+    // browser extension or a test harness may have wrapped since index.html made this one.
+    // index.html's own script put a WebSocket here.
+    let ws: WebSocket = get("ws").filter(JsValue::is_object)?.unchecked_into();
+    let frames = get("frames").and_then(|f| f.dyn_into::<js_sys::Array>().ok());
+    let same_url = get("url").and_then(|u| u.as_string()).as_deref() == Some(url);
+    let open = matches!(ws.ready_state(), WebSocket::CONNECTING | WebSocket::OPEN);
+    match frames {
+        Some(frames) if same_url && open => Some((ws, frames)),
+        _ => {
+            let _ = ws.close();
+            None
+        }
     }
-    let frames: js_sys::Array = get("frames")?.dyn_into().ok()?;
-    Some((ws, frames))
 }
 
 /// Closes the connection index.html opened when the app will not join at once.

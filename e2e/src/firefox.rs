@@ -32,9 +32,12 @@ pub const FIREFOX: &str = "/usr/bin/firefox-esr";
 
 /// Prefs for every Firefox: fake devices without a prompt, media allowed to play without a
 /// click (the remote video and the instrumentation's audio analyser), real host addresses in
-/// candidates (no mDNS names: nothing resolves them here), no background traffic.
-const PREFS: [(&str, bool); 10] = [
+/// candidates (no mDNS names: nothing resolves them here), no background traffic. With no sound
+/// device (none here) an AudioContext stays "suspended" forever and the instrumentation's
+/// analyser reads silence: `force_mock_context` gives Firefox a mock audio backend that runs.
+const PREFS: [(&str, bool); 11] = [
     ("media.navigator.streams.fake", true),
+    ("media.cubeb.force_mock_context", true),
     ("media.navigator.permission.disabled", true),
     ("media.autoplay.block-webaudio", false),
     ("media.peerconnection.ice.obfuscate_host_addresses", false),

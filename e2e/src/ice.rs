@@ -1,6 +1,7 @@
 //! What ICE did on a page, read from the browser: the candidate pair it selected (getStats on
 //! the page's newest RTCPeerConnection, which instrument.js remembers), and when remote
-//! frames resumed after a moment on the page's clock (from instrument.js's 100 ms samples).
+//! frames resumed after a moment on the page's clock ([`Page::clock`], from instrument.js's
+//! 100 ms samples).
 
 use anyhow::{Context, Result, anyhow};
 use serde::Deserialize;
@@ -60,14 +61,6 @@ pub async fn selected_pair(page: &Page) -> Result<Option<SelectedPair>> {
     serde_json::from_value(v)
         .map(Some)
         .with_context(|| format!("{}: unexpected stats", page.label))
-}
-
-/// The page's clock (`performance.now()`, ms), to mark a moment such as a link's return.
-pub async fn page_clock(page: &Page) -> Result<f64> {
-    page.eval("return performance.now();", vec![])
-        .await?
-        .as_f64()
-        .ok_or_else(|| anyhow!("{}: performance.now() is not a number", page.label))
 }
 
 /// How long after `since` (page clock, ms) the remote video decoded its first new frame, from

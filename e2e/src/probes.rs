@@ -243,6 +243,30 @@ impl Page {
         }
     }
 
+    /// The page's clock (`performance.now()`, ms), to mark a moment such as a link's return.
+    pub async fn clock(&self) -> Result<f64> {
+        self.eval("return performance.now();", vec![])
+            .await?
+            .as_f64()
+            .with_context(|| format!("{}: performance.now() is not a number", self.label))
+    }
+
+    /// A reading of the `window` that starts now: waits for the page's clock to pass it, then
+    /// summarises those samples only (a plain `snapshot` would also cover what came before).
+    /// Watching for a stated time is the measurement, not a wait for something to happen.
+    pub async fn watch(&self, window: Duration) -> Result<Snapshot> {
+        let start = self.clock().await?;
+        let span = window.as_secs_f64() * 1000.0;
+        let deadline = Instant::now() + window * 3;
+        while self.clock().await? - start < span {
+            if Instant::now() >= deadline {
+                bail!("{}: the page's clock stalled", self.label);
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        self.snapshot(window).await
+    }
+
     /// Waits until `app`'s page is in its room and waiting for someone: Duet says `waiting`; the
     /// seed client has no status and emits join_room as soon as its camera is on.
     pub async fn wait_in_room(&self, app: crate::App, within: Duration) -> Result<Snapshot> {

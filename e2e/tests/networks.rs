@@ -6,7 +6,8 @@
 //!   `?ice=relay` pages call through the relay (getStats says the selected pair is `relay`);
 //!   a forged or expired credential is refused and the page says so.
 //! - Firefox ↔ Chromium Duet pages, each side offering once; Firefox Duet ↔ the seed's client.
-//! - Lossy links (5, 15, 30 % random UDP loss) and UDP cut for 15 s and 40 s mid-call.
+//! - Lossy links (0 as the control, 5, 15, 30 % random UDP loss) and UDP cut for 15 s and 40 s
+//!   mid-call.
 //!
 //! Recovery times are measured and printed (and recorded in bench/RESULTS.md), never asserted.
 //!
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use duet_e2e::browser::Engine;
-use duet_e2e::ice::{frames_resumed_after, page_clock, selected_pair};
+use duet_e2e::ice::{frames_resumed_after, selected_pair};
 use duet_e2e::netns::Netns;
 use duet_e2e::probes::describe;
 use duet_e2e::turn::Coturn;
@@ -33,19 +34,6 @@ const STATE_WITHIN: Duration = Duration::from_secs(20);
 macro_rules! scenario {
     ($name:ident, $body:expr) => {
         #[tokio::test]
-        async fn $name() {
-            let ns = Rc::new(Netns::enter().expect("cannot create a network namespace"));
-            run(stringify!($name), |t| Box::pin($body(t, ns.clone()))).await;
-        }
-    };
-}
-
-/// A scenario written but not yet passing or not yet run, kept out of CI (`cargo test -- --ignored`
-/// runs it) with the reason in its attribute.
-macro_rules! pending_scenario {
-    ($name:ident, $reason:literal, $body:expr) => {
-        #[tokio::test]
-        #[ignore = $reason]
         async fn $name() {
             let ns = Rc::new(Netns::enter().expect("cannot create a network namespace"));
             run(stringify!($name), |t| Box::pin($body(t, ns.clone()))).await;
@@ -189,11 +177,7 @@ async fn relay_refused(t: &mut Test, server: &Server) -> Result<()> {
     }
     // Over 3 more seconds: still no call and no picture.
     for page in [&a, &b] {
-        let s = page
-            .wait_for_window("3 s later", STATE_WITHIN, Duration::from_secs(3), |s| {
-                s.window_ms >= 2800.0
-            })
-            .await?;
+        let s = page.watch(Duration::from_secs(3)).await?;
         ensure(
             s.state.as_deref() != Some("connected") && !s.remote_playing(),
             || format!("{} connected anyway: {}", page.label, describe(&s)),
@@ -278,50 +262,34 @@ async fn cross_browser(t: &mut Test, first: (Engine, App), second: (Engine, App)
     })?;
     Ok(())
 }
-pending_scenario!(
-    firefox_duet_offers_to_chromium_duet,
-    "first run 30 Nov: Chromium plays Firefox; the Firefox page reported no decoded frames (totalVideoFrames stays 0 for WebRTC in Firefox; mozPaintedFrames fallback added, not yet re-run) and audio peak 0 (its AudioContext)",
-    |t, _ns| {
-        cross_browser(
-            t,
-            (Engine::Chromium, App::Duet),
-            (Engine::Firefox, App::Duet),
-        )
-    }
-);
-pending_scenario!(
-    chromium_duet_offers_to_firefox_duet,
-    "first run 30 Nov: Chromium plays Firefox; the Firefox page reported no decoded frames (totalVideoFrames stays 0 for WebRTC in Firefox; mozPaintedFrames fallback added, not yet re-run) and audio peak 0 (its AudioContext)",
-    |t, _ns| {
-        cross_browser(
-            t,
-            (Engine::Firefox, App::Duet),
-            (Engine::Chromium, App::Duet),
-        )
-    }
-);
-pending_scenario!(
-    seed_client_in_chromium_offers_to_firefox_duet,
-    "first run 30 Nov: Chromium plays Firefox; the Firefox page reported no decoded frames (totalVideoFrames stays 0 for WebRTC in Firefox; mozPaintedFrames fallback added, not yet re-run) and audio peak 0 (its AudioContext)",
-    |t, _ns| {
-        cross_browser(
-            t,
-            (Engine::Firefox, App::Duet),
-            (Engine::Chromium, App::Seed),
-        )
-    }
-);
-pending_scenario!(
-    firefox_duet_offers_to_seed_client_in_chromium,
-    "first run 30 Nov: Chromium plays Firefox; the Firefox page reported no decoded frames (totalVideoFrames stays 0 for WebRTC in Firefox; mozPaintedFrames fallback added, not yet re-run) and audio peak 0 (its AudioContext)",
-    |t, _ns| {
-        cross_browser(
-            t,
-            (Engine::Chromium, App::Seed),
-            (Engine::Firefox, App::Duet),
-        )
-    }
-);
+scenario!(firefox_duet_offers_to_chromium_duet, |t, _ns| {
+    cross_browser(
+        t,
+        (Engine::Chromium, App::Duet),
+        (Engine::Firefox, App::Duet),
+    )
+});
+scenario!(chromium_duet_offers_to_firefox_duet, |t, _ns| {
+    cross_browser(
+        t,
+        (Engine::Firefox, App::Duet),
+        (Engine::Chromium, App::Duet),
+    )
+});
+scenario!(seed_client_in_chromium_offers_to_firefox_duet, |t, _ns| {
+    cross_browser(
+        t,
+        (Engine::Firefox, App::Duet),
+        (Engine::Chromium, App::Seed),
+    )
+});
+scenario!(firefox_duet_offers_to_seed_client_in_chromium, |t, _ns| {
+    cross_browser(
+        t,
+        (Engine::Chromium, App::Seed),
+        (Engine::Firefox, App::Duet),
+    )
+});
 
 // ---------------------------------------------------------------- lossy and broken links
 
@@ -351,21 +319,19 @@ async fn duet_call(t: &mut Test) -> Result<(Server, Rc<Page>, Rc<Page>)> {
 /// frames and sound over a further 5 s window on both sides.
 async fn lossy(t: &mut Test, ns: Rc<Netns>, percent: u8) -> Result<()> {
     ns.udp_loss(percent)?;
-    let started = Instant::now();
     let (_server, a, b) = duet_call(t).await?;
+    // The page clock starts at navigation: the second page's first remote frame is its set-up
+    // time (to within the 100 ms samples).
+    let set_up = frames_resumed_after(&b, 0.0).await?;
     println!(
-        "  {percent} % UDP loss: both playing {:.1} s after the first page loaded",
-        started.elapsed().as_secs_f64()
+        "  {percent} % UDP loss: bob's first remote frame {} after its navigation",
+        set_up.map_or("(not seen in the samples)".to_owned(), |ms| format!(
+            "{:.1} s",
+            ms / 1000.0
+        ))
     );
     for page in [&a, &b] {
-        let s = page
-            .wait_for_window(
-                "still playing over 5 s",
-                STATE_WITHIN,
-                Duration::from_secs(5),
-                |s| s.window_ms >= 4800.0,
-            )
-            .await?;
+        let s = page.watch(Duration::from_secs(5)).await?;
         ensure(
             s.new_frames > 0 && s.advanced_s > 1.0 && s.remote_audible(),
             || format!("{} stopped playing: {}", page.label, describe(&s)),
@@ -380,21 +346,20 @@ async fn lossy(t: &mut Test, ns: Rc<Netns>, percent: u8) -> Result<()> {
     }
     Ok(())
 }
-pending_scenario!(
+scenario!(
+    call_comes_up_and_plays_at_0_percent_udp_loss,
+    |t, ns| lossy(t, ns, 0)
+);
+scenario!(
     call_comes_up_and_plays_at_5_percent_udp_loss,
-    "written, not yet run (the heavy-test lock was busy until the session's end)",
     |t, ns| lossy(t, ns, 5)
 );
-pending_scenario!(
-    call_comes_up_and_plays_at_15_percent_udp_loss,
-    "written, not yet run (the heavy-test lock was busy until the session's end)",
-    |t, ns| { lossy(t, ns, 15) }
-);
-pending_scenario!(
-    call_comes_up_and_plays_at_30_percent_udp_loss,
-    "written, not yet run (the heavy-test lock was busy until the session's end)",
-    |t, ns| { lossy(t, ns, 30) }
-);
+scenario!(call_comes_up_and_plays_at_15_percent_udp_loss, |t, ns| {
+    lossy(t, ns, 15)
+});
+scenario!(call_comes_up_and_plays_at_30_percent_udp_loss, |t, ns| {
+    lossy(t, ns, 30)
+});
 
 /// Mid-call, all UDP is dropped for `cut`: both pictures stop; then the link returns and both
 /// play again without rejoining the room, and neither page ever says the other left.
@@ -417,7 +382,7 @@ async fn cut(t: &mut Test, ns: Rc<Netns>, cut: Duration) -> Result<()> {
         b.snapshot(Duration::from_secs(1)).await?,
     ];
     ns.restore_udp()?;
-    let back = [page_clock(&a).await?, page_clock(&b).await?];
+    let back = [a.clock().await?, b.clock().await?];
     println!(
         "  UDP cut for {:.1} s; at its end alice shows {:?} and bob {:?}",
         cut_at.elapsed().as_secs_f64(),
@@ -450,13 +415,11 @@ async fn cut(t: &mut Test, ns: Rc<Netns>, cut: Duration) -> Result<()> {
     }
     Ok(())
 }
-pending_scenario!(
+scenario!(
     udp_cut_for_15_s_mid_call_recovers_without_rejoin,
-    "written, not yet run (the heavy-test lock was busy until the session's end)",
     |t, ns| { cut(t, ns, Duration::from_secs(15)) }
 );
-pending_scenario!(
+scenario!(
     udp_cut_for_40_s_mid_call_recovers_without_rejoin,
-    "written, not yet run; the 40 s cut needs the call machine's fresh-link rule (issue 11) to pass",
     |t, ns| { cut(t, ns, Duration::from_secs(40)) }
 );
