@@ -262,33 +262,20 @@ async fn cross_browser(t: &mut Test, first: (Engine, App), second: (Engine, App)
     })?;
     Ok(())
 }
+const CHROMIUM_DUET: (Engine, App) = (Engine::Chromium, App::Duet);
+const FIREFOX_DUET: (Engine, App) = (Engine::Firefox, App::Duet);
+const CHROMIUM_SEED: (Engine, App) = (Engine::Chromium, App::Seed);
 scenario!(firefox_duet_offers_to_chromium_duet, |t, _ns| {
-    cross_browser(
-        t,
-        (Engine::Chromium, App::Duet),
-        (Engine::Firefox, App::Duet),
-    )
+    cross_browser(t, CHROMIUM_DUET, FIREFOX_DUET)
 });
 scenario!(chromium_duet_offers_to_firefox_duet, |t, _ns| {
-    cross_browser(
-        t,
-        (Engine::Firefox, App::Duet),
-        (Engine::Chromium, App::Duet),
-    )
+    cross_browser(t, FIREFOX_DUET, CHROMIUM_DUET)
 });
 scenario!(seed_client_in_chromium_offers_to_firefox_duet, |t, _ns| {
-    cross_browser(
-        t,
-        (Engine::Firefox, App::Duet),
-        (Engine::Chromium, App::Seed),
-    )
+    cross_browser(t, FIREFOX_DUET, CHROMIUM_SEED)
 });
 scenario!(firefox_duet_offers_to_seed_client_in_chromium, |t, _ns| {
-    cross_browser(
-        t,
-        (Engine::Chromium, App::Seed),
-        (Engine::Firefox, App::Duet),
-    )
+    cross_browser(t, CHROMIUM_SEED, FIREFOX_DUET)
 });
 
 // ---------------------------------------------------------------- lossy and broken links

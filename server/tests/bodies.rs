@@ -16,19 +16,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 /// Opens a polling session; returns its sid.
 async fn polling_session(base: &str) -> String {
-    let body = http_client(None)
-        .get(format!("{base}/socket.io/?EIO=3&transport=polling"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    payload::decode_text(&body).unwrap()[0]
-        .handshake()
-        .unwrap()
-        .sid
-        .clone()
+    common::polling_session(base).await.1.sid
 }
 
 /// A raw HTTP/1.1 POST head for the polling session `sid`, announcing `length` bytes.

@@ -474,18 +474,13 @@ async fn connection_limit() {
 async fn polling_payload_limit() {
     let server = start(&["--max-payload", "100000"]).await;
     let http = http_client(None);
-    let base = format!("{}/socket.io/?EIO=3&transport=polling", server.base_url());
-    let body = http.get(&base).send().await.unwrap().text().await.unwrap();
-    let sid = duet_protocol::payload::decode_text(&body).unwrap()[0]
-        .handshake()
-        .unwrap()
-        .sid;
+    let (session, _) = common::polling_session(&server.base_url()).await;
     let post = |n: usize| {
         let packet = duet_protocol::engineio::Packet::message(format!(
             "2[\"candidate\",{{\"candidate\":\"{}\"}}]",
             "c".repeat(n)
         ));
-        http.post(format!("{base}&sid={sid}"))
+        http.post(&session)
             .body(duet_protocol::payload::encode_text(&[packet]))
             .send()
     };

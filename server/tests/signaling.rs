@@ -585,17 +585,14 @@ async fn payload_limits_drop_the_offender_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn heartbeat_frees_the_seat_of_a_vanished_polling_client() {
     let server = start(&["--ping-interval-ms", "500", "--ping-timeout-ms", "500"]).await;
-    let base = format!("{}/socket.io/?EIO=3&transport=polling", server.base_url());
+    let (session, handshake) = common::polling_session(&server.base_url()).await;
     let http = common::http_client(None);
-    let body = http.get(&base).send().await.unwrap().text().await.unwrap();
-    let packets = duet_protocol::payload::decode_text(&body).expect("handshake payload");
-    let sid = packets[0].handshake().unwrap().sid;
-    assert_eq!(packets[0].handshake().unwrap().ping_interval, 500);
+    assert_eq!(handshake.ping_interval, 500);
     let join = duet_protocol::engineio::Packet::message(
         r#"2["join_room",{"room":"hb","email":"poller"}]"#,
     );
     let post = http
-        .post(format!("{base}&sid={sid}"))
+        .post(session.clone())
         .body(duet_protocol::payload::encode_text(&[join]))
         .send()
         .await
@@ -603,7 +600,7 @@ async fn heartbeat_frees_the_seat_of_a_vanished_polling_client() {
     assert!(post.status().is_success(), "{}", post.status());
     // Wait for the poller to be seated (its all_users comes on its next poll).
     let poll = http
-        .get(format!("{base}&sid={sid}"))
+        .get(session.clone())
         .send()
         .await
         .unwrap()
@@ -615,7 +612,7 @@ async fn heartbeat_frees_the_seat_of_a_vanished_polling_client() {
     // takes on a loaded machine; then it vanishes. Returns when its last ping was answered.
     let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
     let keepalive = tokio::spawn({
-        let (http, url) = (http.clone(), format!("{base}&sid={sid}"));
+        let (http, url) = (http.clone(), session.clone());
         async move {
             loop {
                 let ping =
@@ -639,10 +636,10 @@ async fn heartbeat_frees_the_seat_of_a_vanished_polling_client() {
         }
     });
     let mut b = Peer::connect(&server, "b").await;
-    assert_eq!(b.join_expect_users("hb").await, vec![sid.clone()]);
+    assert_eq!(b.join_expect_users("hb").await, vec![handshake.sid.clone()]);
     stop.send(()).unwrap();
     let gone = keepalive.await.unwrap();
-    assert_eq!(b.expect("user_exit").await, json!({"id": sid}));
+    assert_eq!(b.expect("user_exit").await, json!({"id": handshake.sid}));
     let freed = gone.elapsed();
     println!("seat freed {freed:?} after a polling client vanished (ping 500 ms / 500 ms)");
     assert!(freed < Duration::from_secs(5), "took {freed:?}");

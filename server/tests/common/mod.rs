@@ -56,6 +56,25 @@ pub fn http_client(root_pem: Option<&str>) -> reqwest::Client {
     builder.build().unwrap()
 }
 
+/// Opens an Engine.IO polling session on the server at `base_url`; returns the session's URL
+/// (with its `sid`, for the polls and posts that follow) and the handshake.
+#[allow(dead_code)] // each test binary compiles this module; not all of them poll
+pub async fn polling_session(base_url: &str) -> (String, duet_protocol::engineio::Handshake) {
+    let url = format!("{base_url}/socket.io/?EIO=3&transport=polling");
+    let body = http_client(None)
+        .get(&url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let handshake = duet_protocol::payload::decode_text(&body).expect("handshake payload")[0]
+        .handshake()
+        .expect("an open packet");
+    (format!("{url}&sid={}", handshake.sid), handshake)
+}
+
 /// One signaling client: duet-protocol's state machine plus a real WebSocket.
 pub struct Peer {
     pub name: String,
