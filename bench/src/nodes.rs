@@ -2,64 +2,29 @@
 //! ports for the Redis benchmark and the soak, plus what the soak reads from them: `/metrics`
 //! and the process's descriptors, threads and memory from /proc.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-/// A child process killed on drop.
-pub struct Proc(pub Child);
+pub use duet_testkit::process::Guard as Proc;
+use duet_testkit::process::{Redis, spawn_announcing_port};
 
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-impl Proc {
-    /// The process id.
-    pub fn pid(&self) -> u32 {
-        self.0.id()
-    }
-}
-
-/// A port that was free a moment ago (Redis takes no port 0).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("free port")
-        .port()
-}
+/// How long a node or Redis may take to start.
+const START_WITHIN: Duration = Duration::from_secs(30);
 
 /// Starts Debian's redis-server on a free loopback port, without persistence; returns it and
-/// its URL once it accepts connections.
-pub fn redis() -> (Proc, String) {
-    let port = free_port();
-    let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--appendonly", "no"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("redis-server (Debian's) installed");
-    let mut p = Proc(child);
-    let out = p.0.stdout.take().expect("piped stdout");
-    let mut lines = BufReader::new(out).lines();
-    for line in lines.by_ref() {
-        if line
-            .expect("redis output")
-            .contains("Ready to accept connections")
-        {
-            break;
-        }
-    }
-    std::thread::spawn(move || lines.for_each(drop));
-    (p, format!("redis://127.0.0.1:{port}"))
+/// its URL once it answers.
+pub fn redis() -> (Redis, String) {
+    let redis = Redis::start(START_WITHIN).expect("redis-server (Debian's) installed");
+    let url = redis.url();
+    (redis, url)
 }
 
-/// Starts a duet-server from `binary` with limits out of the way (relay rate, connections),
-/// on Redis at `redis` when given; returns it and its address once it listens.
+/// Starts a duet-server from `binary` with limits out of the way (relay rate, connections) and
+/// room for 20,000 descriptors, on Redis at `redis` when given; returns it and its address once
+/// it listens.
 pub fn node(binary: &Path, redis: Option<&str>) -> (Proc, SocketAddr) {
     let mut c = Command::new("sh");
     c.arg("-c")
@@ -69,23 +34,12 @@ pub fn node(binary: &Path, redis: Option<&str>) -> (Proc, SocketAddr) {
         .args(["--port", "0", "--static-dir", "/nonexistent"])
         .args(["--relay-rate", "100000", "--relay-burst", "100000"])
         .args(["--max-connections", "40000"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped());
+        .env("RUST_LOG", "warn");
     if let Some(url) = redis {
         c.args(["--redis-url", url]);
     }
-    let mut p = Proc(
-        c.spawn()
-            .expect("duet-server built (cargo build --release)"),
-    );
-    let mut lines = BufReader::new(p.0.stdout.take().expect("piped stdout")).lines();
-    let port = loop {
-        let line = lines.next().expect("duet-server URL").expect("stdout");
-        if let Some(rest) = line.trim().strip_prefix("http://localhost:") {
-            break rest.trim_end_matches('/').parse::<u16>().expect("port");
-        }
-    };
-    std::thread::spawn(move || lines.for_each(drop));
+    let (p, port) =
+        spawn_announcing_port(c, START_WITHIN).expect("duet-server built (cargo build --release)");
     (p, SocketAddr::from(([127, 0, 0, 1], port)))
 }
 

@@ -80,3 +80,22 @@ pub async fn frames_resumed_after(page: &Page, since: f64) -> Result<Option<f64>
     let v = page.eval(SCRIPT, vec![serde_json::json!(since)]).await?;
     Ok(v.as_f64())
 }
+
+/// The page's peer connections' state changes from `from` on (page clock, ms), as
+/// "-3.2 s pc2 ice checking" lines with times relative to `origin`, for a scenario to print how
+/// a recovery went (connections are numbered in the order the page made them).
+pub async fn link_log(page: &Page, from: f64, origin: f64) -> Result<Vec<String>> {
+    const SCRIPT: &str = r#"
+        const [from, origin] = arguments;
+        return ((window.__e2e && window.__e2e.links) || [])
+          .filter((e) => e.t >= from)
+          .map((e) => `${e.t >= origin ? '+' : ''}${((e.t - origin) / 1000).toFixed(1)} s pc${e.pc} ${e.what}`);
+    "#;
+    let v = page
+        .eval(
+            SCRIPT,
+            vec![serde_json::json!(from), serde_json::json!(origin)],
+        )
+        .await?;
+    serde_json::from_value(v).with_context(|| format!("{}: unexpected link log", page.label))
+}

@@ -100,18 +100,29 @@
   };
   // The page's peer connections, newest last, so a test can ask getStats which candidate pair
   // ICE selected (crate::ice), and the set-up phases they reach. Only remembered, never touched.
+  // Every connection's state changes, with the time, so a test can print how a recovery went.
   e2e.pcs = [];
+  e2e.links = [];
+  let pcCount = 0;
   const NativePeerConnection = window.RTCPeerConnection;
   if (NativePeerConnection) {
     window.RTCPeerConnection = class extends NativePeerConnection {
       constructor(...args) {
         super(...args);
+        const n = ++pcCount;
         e2e.pcs.push(this);
         if (e2e.pcs.length > 16) e2e.pcs.shift();
+        const log = (what) => {
+          e2e.links.push({ t: now(), pc: n, what });
+          if (e2e.links.length > 500) e2e.links.shift();
+        };
+        log('new');
         this.addEventListener('iceconnectionstatechange', () => {
+          log(`ice ${this.iceConnectionState}`);
           if (['connected', 'completed'].includes(this.iceConnectionState)) phase('iceConnected');
         });
         this.addEventListener('connectionstatechange', () => {
+          log(`link ${this.connectionState}`);
           if (this.connectionState === 'connected') phase('pcConnected');
         });
       }

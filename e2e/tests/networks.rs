@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Result;
 use duet_e2e::browser::Engine;
-use duet_e2e::ice::{frames_resumed_after, selected_pair};
+use duet_e2e::ice::{frames_resumed_after, link_log, selected_pair};
 use duet_e2e::netns::Netns;
 use duet_e2e::probes::describe;
 use duet_e2e::turn::Coturn;
@@ -354,6 +354,7 @@ scenario!(call_comes_up_and_plays_at_30_percent_udp_loss, |t, ns| {
 /// pages' own samples), not asserted.
 async fn cut(t: &mut Test, ns: Rc<Netns>, cut: Duration) -> Result<()> {
     let (_server, a, b) = duet_call(t).await?;
+    let cut_on_page = [a.clock().await?, b.clock().await?];
     ns.cut_udp()?;
     let cut_at = Instant::now();
     for page in [&a, &b] {
@@ -388,6 +389,11 @@ async fn cut(t: &mut Test, ns: Rc<Netns>, cut: Duration) -> Result<()> {
             )),
             s.state,
             s.states
+        );
+        println!(
+            "  {}: its connections from the cut on (times from the link's return): {}",
+            page.label,
+            link_log(page, cut_on_page[i], back[i]).await?.join(", ")
         );
         ensure(!s.states.iter().any(|st| st == "peer-left"), || {
             format!(

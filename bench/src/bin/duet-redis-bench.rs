@@ -11,15 +11,12 @@
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
-
-use duet_testkit::process::{Guard, Redis, spawn_announcing_port};
 
 use clap::Parser;
 use duet_bench::conn::{self, Conn, Incoming};
 use duet_bench::generator::{self, Plan, Report};
-use duet_bench::nodes::loadavg;
+use duet_bench::nodes::{loadavg, node, redis};
 use duet_protocol::signaling::{ClientMessage, JoinRoom, ServerMessage};
 
 #[derive(Parser, Debug)]
@@ -39,26 +36,6 @@ struct Args {
     /// Markdown output (printed too).
     #[arg(long)]
     out: Option<PathBuf>,
-}
-
-fn redis() -> (Redis, String) {
-    let redis = Redis::start(Duration::from_secs(30)).expect("redis-server (Debian's) installed");
-    let url = redis.url();
-    (redis, url)
-}
-
-fn node(binary: &PathBuf, redis: Option<&str>) -> (Guard, SocketAddr) {
-    let mut c = Command::new(binary);
-    c.args(["--port", "0", "--static-dir", "/nonexistent"])
-        .args(["--relay-rate", "100000", "--relay-burst", "100000"])
-        .args(["--max-connections", "40000"])
-        .env("RUST_LOG", "warn");
-    if let Some(url) = redis {
-        c.args(["--redis-url", url]);
-    }
-    let (p, port) = spawn_announcing_port(c, Duration::from_secs(30))
-        .expect("duet-server built (cargo build --release)");
-    (p, SocketAddr::from(([127, 0, 0, 1], port)))
 }
 
 async fn all_users(c: &mut Conn) -> Result<usize, String> {
