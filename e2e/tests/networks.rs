@@ -378,7 +378,13 @@ async fn cut(t: &mut Test, ns: Rc<Netns>, cut: Duration) -> Result<()> {
         during[1].state
     );
     for (i, page) in [&a, &b].into_iter().enumerate() {
-        let s = page.wait_playing(CALL_WITHIN).await?;
+        let playing = page.wait_playing(CALL_WITHIN).await;
+        println!(
+            "  {}: its connections from the cut on (times from the link's return): {}",
+            page.label,
+            link_log(page, cut_on_page[i], back[i]).await?.join(", ")
+        );
+        let s = playing?;
         let resumed = frames_resumed_after(page, back[i]).await?;
         println!(
             "  {}: frames resumed {} after the link returned (state {:?}, history {:?})",
@@ -389,11 +395,6 @@ async fn cut(t: &mut Test, ns: Rc<Netns>, cut: Duration) -> Result<()> {
             )),
             s.state,
             s.states
-        );
-        println!(
-            "  {}: its connections from the cut on (times from the link's return): {}",
-            page.label,
-            link_log(page, cut_on_page[i], back[i]).await?.join(", ")
         );
         ensure(!s.states.iter().any(|st| st == "peer-left"), || {
             format!(

@@ -120,6 +120,9 @@ pub enum Action {
     AcceptAnswer(SessionDescription),
     /// Add a remote candidate (the link holds it until the remote description is set).
     AddCandidate(IceCandidate),
+    /// Make our video's next frame a key frame: the link is back after an outage and the
+    /// other side cannot decode anything before one.
+    RefreshVideo,
     /// Read the inbound packet count; answer with [`LinkInput::Packets`].
     CountPackets,
     /// Leave a `performance.mark` named this (set-up timing).

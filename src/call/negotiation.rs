@@ -159,11 +159,15 @@ impl Machine {
             return;
         };
         let was_connected = link.connected_once;
-        link.state = Some(state);
+        let before = link.state.replace(state);
         match state {
             LinkState::Connected => {
                 link.connected_once = true;
                 self.act(Action::Mark("duet:peer-connected"));
+                if was_connected && before != Some(LinkState::Connected) {
+                    // Back after an outage: the other side waits for a key frame.
+                    self.act(Action::RefreshVideo);
+                }
                 // Recovered: the recovery deadlines go; a check after user_exit goes on.
                 self.timers.grace = None;
                 self.timers.restart = None;

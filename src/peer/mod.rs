@@ -308,6 +308,32 @@ impl PeerLink {
         Ok(())
     }
 
+    /// Restarts the video encoding (off, then on again) so that its next frame is a key frame.
+    /// After an outage the other side's decoder has lost its reference frames and shows
+    /// nothing until a key frame comes; Chromium's receiver only asks for one 3 s after
+    /// packets return (measured: frames resumed 3.1 s after a 15 s cut, the link itself in
+    /// 0.1 s). The sender knows the link is back as soon as the receiver does.
+    pub async fn refresh_video(&self) -> Result<(), PeerError> {
+        for sender in self.pc.get_senders().iter() {
+            let sender: RtcRtpSender = sender.unchecked_into();
+            if sender.track().is_none_or(|t| t.kind() != "video") {
+                continue;
+            }
+            for active in [false, true] {
+                let params = sender.get_parameters();
+                let encodings = js_sys::Reflect::get(&params, &"encodings".into())
+                    .map_err(browser("getParameters"))?;
+                for e in js_sys::Array::from(&encodings).iter() {
+                    let _ = js_sys::Reflect::set(&e, &"active".into(), &active.into());
+                }
+                JsFuture::from(sender.set_parameters_with_parameters(&params))
+                    .await
+                    .map_err(browser("setParameters"))?;
+            }
+        }
+        Ok(())
+    }
+
     /// Creates an offer (with fresh ICE credentials for a restart), sets it locally, returns it.
     pub async fn make_offer(&self, ice_restart: bool) -> Result<SessionDescription, PeerError> {
         let options = RtcOfferOptions::new();

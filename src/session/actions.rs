@@ -107,6 +107,13 @@ impl Session {
                     warn("candidate", &e);
                 }
             }
+            Action::RefreshVideo => {
+                if let Some((_, link)) = &self.link
+                    && let Err(e) = link.refresh_video().await
+                {
+                    warn("video refresh", &e);
+                }
+            }
             Action::CountPackets => {
                 if let Some((id, link)) = &self.link {
                     let id = *id;

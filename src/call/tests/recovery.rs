@@ -120,13 +120,32 @@ fn a_disconnected_link_gets_a_grace_period_then_an_ice_restart() {
 }
 
 #[test]
-fn a_link_that_comes_back_within_the_grace_period_needs_nothing() {
+fn a_link_that_comes_back_within_the_grace_period_needs_only_a_key_frame() {
     let mut p = Page::in_call();
     p.state(LinkState::Disconnected);
     p.wait(DISCONNECT_GRACE / 2);
-    p.state(LinkState::Connected);
+    let a = p.state(LinkState::Connected);
+    assert!(has(&a, &Action::RefreshVideo), "{a:?}");
     assert_eq!(p.wait(RESTART_DEADLINE * 2), []);
     assert_eq!(p.phase(), Phase::Connected);
+}
+
+#[test]
+fn only_a_link_back_from_an_outage_refreshes_the_video() {
+    // The first connection starts with a key frame anyway.
+    let mut p = Page::in_room("bob");
+    p.server(all_users(&["ann"]));
+    p.link(LinkInput::Described(offer("B1")));
+    p.server(ServerMessage::Answer(answer("A1")));
+    let a = p.state(LinkState::Connected);
+    assert!(!has(&a, &Action::RefreshVideo), "{a:?}");
+    // Connected again without having been away: nothing to refresh.
+    assert!(!has(&p.state(LinkState::Connected), &Action::RefreshVideo));
+    // Back after an ICE restart.
+    p.state(LinkState::Failed);
+    p.link(LinkInput::Described(offer("B2")));
+    p.server(ServerMessage::Answer(answer("A2")));
+    assert!(has(&p.state(LinkState::Connected), &Action::RefreshVideo));
 }
 
 #[test]
