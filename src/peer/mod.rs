@@ -314,24 +314,27 @@ impl PeerLink {
     /// packets return (measured: frames resumed 3.1 s after a 15 s cut, the link itself in
     /// 0.1 s). The sender knows the link is back as soon as the receiver does.
     pub async fn refresh_video(&self) -> Result<(), PeerError> {
+        let mut result = Ok(());
         for sender in self.pc.get_senders().iter() {
             let sender: RtcRtpSender = sender.unchecked_into();
             if sender.track().is_none_or(|t| t.kind() != "video") {
                 continue;
             }
+            // Off, then on again whatever happened to "off": never leave the video off.
             for active in [false, true] {
                 let params = sender.get_parameters();
-                let encodings = js_sys::Reflect::get(&params, &"encodings".into())
-                    .map_err(browser("getParameters"))?;
-                for e in js_sys::Array::from(&encodings).iter() {
-                    let _ = js_sys::Reflect::set(&e, &"active".into(), &active.into());
+                if let Ok(encodings) = js_sys::Reflect::get(&params, &"encodings".into()) {
+                    for e in js_sys::Array::from(&encodings).iter() {
+                        let _ = js_sys::Reflect::set(&e, &"active".into(), &active.into());
+                    }
                 }
-                JsFuture::from(sender.set_parameters_with_parameters(&params))
-                    .await
-                    .map_err(browser("setParameters"))?;
+                if let Err(e) = JsFuture::from(sender.set_parameters_with_parameters(&params)).await
+                {
+                    result = Err(browser("setParameters")(e));
+                }
             }
         }
-        Ok(())
+        result
     }
 
     /// Creates an offer (with fresh ICE credentials for a restart), sets it locally, returns it.
