@@ -83,59 +83,51 @@ macro_rules! scenario {
     };
 }
 
+/// A [`call`] scenario: `server` relays, `first` joins, `second` joins and makes the offer.
+macro_rules! call_scenario {
+    ($name:ident, $server:ident, $first:ident, $second:ident) => {
+        scenario!($name, |t| call(
+            t,
+            ServerKind::$server,
+            App::$first,
+            App::$second
+        ));
+    };
+}
+
 // The harness and the peers, without the Duet frontend.
-scenario!(seed_clients_through_seed_server, |t| call(
-    t,
-    ServerKind::Seed,
-    App::Seed,
-    App::Seed
-));
-scenario!(seed_clients_through_duet_server, |t| call(
-    t,
-    ServerKind::Duet,
-    App::Seed,
-    App::Seed
-));
+call_scenario!(seed_clients_through_seed_server, Seed, Seed, Seed);
+call_scenario!(seed_clients_through_duet_server, Duet, Seed, Seed);
 
 // 1, 2: Duet and Duet.
-scenario!(duet_pair_through_duet_server, |t| call(
-    t,
-    ServerKind::Duet,
-    App::Duet,
-    App::Duet
-));
-scenario!(duet_pair_through_seed_server, |t| call(
-    t,
-    ServerKind::Seed,
-    App::Duet,
-    App::Duet
-));
+call_scenario!(duet_pair_through_duet_server, Duet, Duet, Duet);
+call_scenario!(duet_pair_through_seed_server, Seed, Duet, Duet);
 
 // 3: a Duet page and the seed's client, each server, each making the offer once.
-scenario!(duet_answers_seed_client_through_duet_server, |t| call(
-    t,
-    ServerKind::Duet,
-    App::Duet,
-    App::Seed
-));
-scenario!(duet_offers_to_seed_client_through_duet_server, |t| call(
-    t,
-    ServerKind::Duet,
-    App::Seed,
-    App::Duet
-));
-scenario!(duet_answers_seed_client_through_seed_server, |t| call(
-    t,
-    ServerKind::Seed,
-    App::Duet,
-    App::Seed
-));
-scenario!(duet_offers_to_seed_client_through_seed_server, |t| call(
-    t,
-    ServerKind::Seed,
-    App::Seed,
-    App::Duet
-));
+call_scenario!(
+    duet_answers_seed_client_through_duet_server,
+    Duet,
+    Duet,
+    Seed
+);
+call_scenario!(
+    duet_offers_to_seed_client_through_duet_server,
+    Duet,
+    Seed,
+    Duet
+);
+call_scenario!(
+    duet_answers_seed_client_through_seed_server,
+    Seed,
+    Duet,
+    Seed
+);
+call_scenario!(
+    duet_offers_to_seed_client_through_seed_server,
+    Seed,
+    Seed,
+    Duet
+);
 
 /// Scenario 4: A third page is turned away with `room-full` and gets no media; the call goes on.
 async fn room_full(t: &mut Test) -> Result<()> {
