@@ -434,7 +434,6 @@ async fn protocol_corpus_sent_raw_never_disturbs_another_room() {
     let server = start(&["--relay-burst", "100000"]).await;
     let (mut a, mut b) = Peer::pair_in_room(&server, "healthy").await;
     let http = common::http_client(None);
-    let polling = format!("{}/socket.io/?EIO=3&transport=polling", server.base_url());
 
     let mut checked = 0;
     for (i, case) in corpus::corpus().into_iter().enumerate() {
@@ -483,19 +482,7 @@ async fn protocol_corpus_sent_raw_never_disturbs_another_room() {
                 }
             }
             (None, case) => {
-                let body = http
-                    .get(&polling)
-                    .send()
-                    .await
-                    .unwrap()
-                    .text()
-                    .await
-                    .unwrap();
-                let sid = duet_protocol::payload::decode_text(&body).unwrap()[0]
-                    .handshake()
-                    .unwrap()
-                    .sid;
-                let url = format!("{polling}&sid={sid}");
+                let (url, _) = common::polling_session(&server.base_url()).await;
                 let req = match case {
                     Case::PayloadText(t, _) => http
                         .post(&url)
