@@ -1,6 +1,10 @@
 //! What a failed test leaves behind in e2e/results/<test>/: per page a screenshot, the browser's
 //! console and the last reading of its state; the server and chromedriver logs are written
 //! there from the start. A passing test removes its folder.
+//!
+//! state.txt is read after the scenario returned, so after the servers it started were stopped:
+//! a page may by then say it lost the call server. The reading taken when the check failed is
+//! in the failure message.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -50,7 +54,8 @@ pub async fn save_page(page: &Page, dir: &Path) -> Vec<PathBuf> {
         .await
         .map_or_else(|e| format!("unknown URL: {e}"), |u| u.to_string());
     let path = dir.join(format!("{}.state.txt", page.label));
-    if std::fs::write(&path, format!("{url}\n{state}")).is_ok() {
+    let when = "read after the scenario ended: the servers it started are stopped by now";
+    if std::fs::write(&path, format!("{url}\n({when})\n{state}")).is_ok() {
         written.push(path);
     }
     written

@@ -41,19 +41,6 @@ macro_rules! scenario {
     };
 }
 
-/// A scenario that does not pass reliably yet, kept out of CI (`cargo test -- --ignored` runs
-/// it) with the reason in its attribute.
-macro_rules! pending_scenario {
-    ($name:ident, $reason:literal, $body:expr) => {
-        #[tokio::test]
-        #[ignore = $reason]
-        async fn $name() {
-            let ns = Rc::new(Netns::enter().expect("cannot create a network namespace"));
-            run(stringify!($name), |t| Box::pin($body(t, ns.clone()))).await;
-        }
-    };
-}
-
 /// A Duet page URL with `?ice=` set to `ice` ("none", "relay"), or without it (config.json).
 fn duet_url(server: &Server, room: &str, name: &str, ice: Option<&str>) -> String {
     let url = page_url(App::Duet, server, room, name);
@@ -422,9 +409,8 @@ async fn cut(t: &mut Test, ns: Rc<Netns>, cut: Duration) -> Result<()> {
     }
     Ok(())
 }
-pending_scenario!(
+scenario!(
     udp_cut_for_15_s_mid_call_recovers_without_rejoin,
-    "fails in about 1 run of 5: after the ICE restart's glare (the polite page rolled back its own restart offer) that page stays connected with no frames or sound from the other, which says it lost the call server while the server saw no disconnect; see the issue 12 note",
     |t, ns| { cut(t, ns, Duration::from_secs(15)) }
 );
 scenario!(

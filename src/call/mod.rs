@@ -26,6 +26,13 @@ pub use problem::Problem;
 
 /// How long a connection may stay `disconnected` before ICE is restarted.
 pub const DISCONNECT_GRACE: Duration = Duration::from_secs(5);
+/// How much longer the polite side waits before its own ICE restart, so that in an outage
+/// both sides see (within about 2 s of each other, measured) the impolite side's restart offer
+/// comes first and the polite side only answers it. When both offered at once, the polite side
+/// rolled back its own restart offer and Chromium then kept that connection "connected" with no
+/// media from the other side, for good (issue 12, the 15 s cut: about 1 run in 5). The polite
+/// side still restarts on its own, later, for a peer that never does (the original client).
+pub const RESTART_YIELD: Duration = Duration::from_secs(4);
 /// After `user_exit` with the call up: packets already in flight when the other person hung up
 /// (and stats cached by the browser) still arrive for a moment, so the first reading waits.
 pub const EXIT_SETTLE: Duration = Duration::from_millis(500);

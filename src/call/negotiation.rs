@@ -12,6 +12,7 @@ use super::io::{Action, LinkInput, LinkState};
 use super::machine::{ExitCheck, Machine, Media, Peer, Signaling};
 use super::{
     ANSWER_DEADLINE, DISCONNECT_GRACE, EXIT_CHECK, EXIT_SETTLE, Problem, RESTART_DEADLINE,
+    RESTART_YIELD,
 };
 
 /// The `a=fingerprint:` of a description: which DTLS certificate, so which connection, it is.
@@ -57,6 +58,11 @@ impl Machine {
             link.remote_fingerprint = theirs;
         }
         self.timers.answer = None;
+        if self.timers.grace.take().is_some() {
+            // They are restarting already: answering is our part of it, and their restart gets
+            // the time ours would have had.
+            self.timers.restart.get_or_insert(now + RESTART_DEADLINE);
+        }
         self.act(Action::AcceptOffer(offer));
     }
 
@@ -155,6 +161,7 @@ impl Machine {
     }
 
     fn on_link_state(&mut self, state: LinkState, now: Duration) {
+        let polite = self.polite;
         let Some(link) = self.link.as_mut() else {
             return;
         };
@@ -175,17 +182,32 @@ impl Machine {
             }
             LinkState::Connecting => {}
             LinkState::Disconnected => {
-                self.timers.grace.get_or_insert(now + DISCONNECT_GRACE);
+                let yielding = if polite {
+                    RESTART_YIELD
+                } else {
+                    Duration::ZERO
+                };
+                self.timers
+                    .grace
+                    .get_or_insert(now + DISCONNECT_GRACE + yielding);
             }
             // ICE found a path but the secure handshake over it failed before the call ever
             // came up: changed fingerprints or a broken peer. Say so; retrying would not help.
             LinkState::HandshakeFailed if !was_connected => self.fail(Problem::SecureSetupFailed),
+            // The impolite side restarts at once; the polite side gives it time to (see
+            // RESTART_YIELD), and restarts when the grace runs out.
+            LinkState::Failed | LinkState::HandshakeFailed if polite => {
+                let at = now + RESTART_YIELD;
+                self.timers.grace = Some(self.timers.grace.map_or(at, |g| g.min(at)));
+            }
             LinkState::Failed | LinkState::HandshakeFailed => self.restart_ice(now),
         }
     }
 
     /// An ICE restart: new ICE credentials on the same connection, offered over signaling.
     /// Only with signaling up and someone to answer; the recovery deadline runs either way.
+    /// The polite side comes here [`RESTART_YIELD`] later than the impolite side, and not at all
+    /// when the other side's restart offer came first (see [`Machine::on_offer`]).
     fn restart_ice(&mut self, now: Duration) {
         self.timers.grace = None;
         self.timers.restart.get_or_insert(now + RESTART_DEADLINE);

@@ -153,6 +153,60 @@ fn a_failed_link_restarts_ice_at_once() {
     let mut p = Page::in_call();
     assert_eq!(offers(&p.state(LinkState::Failed)), [true]);
     assert_eq!(p.phase(), Phase::Reconnecting);
+    // The polite side gives the other side's restart time to come first.
+    let mut ann = polite_in_call();
+    assert_eq!(ann.state(LinkState::Failed), []);
+    assert_eq!(ann.wait(RESTART_YIELD - MS), []);
+    assert_eq!(offers(&ann.wait(MS)), [true]);
+}
+
+/// Ann, first in the room (polite), in a call with Bob's offer answered.
+fn polite_in_call() -> Page {
+    let mut ann = Page::waiting();
+    ann.server(ServerMessage::Offer(offer("B1")));
+    ann.state(LinkState::Connected);
+    assert!(ann.m.polite());
+    ann
+}
+
+/// Issue 12, the 15 s cut: both sides saw the outage and both offered an ICE restart at once;
+/// the polite side rolled its own back, and Chromium then kept that connection "connected"
+/// with no media from the other side (1 run in 5). Now only the impolite side's restart
+/// offer goes out, and the polite side answers it.
+#[test]
+fn in_an_outage_the_polite_side_answers_the_other_sides_restart_instead_of_offering() {
+    let mut bob = Page::in_call();
+    let mut ann = polite_in_call();
+    bob.state(LinkState::Disconnected);
+    ann.state(LinkState::Disconnected);
+    assert_eq!(offers(&bob.wait(DISCONNECT_GRACE)), [true]);
+    assert_eq!(ann.wait(DISCONNECT_GRACE), []);
+    // Bob's restart (same certificate) arrives before Ann's own would go out: she answers it on
+    // the same link, and makes no offer of her own.
+    let link = ann.link;
+    assert_eq!(
+        ann.server(ServerMessage::Offer(offer("B1"))),
+        [Action::AcceptOffer(offer("B1"))]
+    );
+    assert_eq!(ann.link, link);
+    assert!(offers(&ann.wait(RESTART_DEADLINE - MS)).is_empty());
+    assert_eq!(ann.phase(), Phase::Reconnecting);
+    ann.state(LinkState::Connected);
+    assert_eq!(ann.phase(), Phase::Connected);
+    assert_eq!(ann.m.poll_timeout(), None, "recovered: no deadline left");
+}
+
+#[test]
+fn a_polite_side_whose_peer_never_restarts_restarts_itself_later_then_tries_fresh_links() {
+    // The original client never restarts ICE; Duet, polite, does it for both.
+    let mut ann = polite_in_call();
+    ann.state(LinkState::Disconnected);
+    assert_eq!(ann.wait(DISCONNECT_GRACE + RESTART_YIELD - MS), []);
+    assert_eq!(offers(&ann.wait(MS)), [true]);
+    ann.link(LinkInput::Described(offer("A1")));
+    ann.server(ServerMessage::Answer(answer("B1")));
+    // The restart does not bring it back either: a fresh connection, as on the impolite side.
+    assert_eq!(offers(&ann.wait(RESTART_DEADLINE)), [false]);
 }
 
 /// Issue 12: a 40 s UDP outage with signaling up. The ICE restart cannot work; the page
