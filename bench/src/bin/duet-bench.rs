@@ -176,8 +176,33 @@ fn main() {
         return;
     }
     let out = root.join(&args.out);
-    std::fs::write(&out, md).expect("write results");
+    let old = std::fs::read_to_string(&out).unwrap_or_default();
+    std::fs::write(&out, keep_other_sections(&md, &old)).expect("write results");
     println!("wrote {}", out.display());
+}
+
+/// `new` followed by the `## ` sections of `old` that `new` does not have (by heading): the
+/// soak, fuzzing, network and before/after results other tools and sessions wrote there are
+/// not lost to a re-run of these benchmarks.
+fn keep_other_sections(new: &str, old: &str) -> String {
+    fn sections(md: &str) -> impl Iterator<Item = &str> {
+        md.match_indices("\n## ")
+            .map(|(i, _)| i + 1)
+            .chain([md.len()])
+            .scan(None, |start: &mut Option<usize>, end| {
+                Some(start.replace(end).map(|s| &md[s..end]))
+            })
+            .flatten()
+    }
+    let heading = |s: &str| s.lines().next().unwrap_or_default().trim_end().to_owned();
+    let have: Vec<String> = sections(new).map(heading).collect();
+    let mut md = new.trim_end().to_owned();
+    for kept in sections(old).filter(|s| !have.contains(&heading(s))) {
+        md.push_str("\n\n");
+        md.push_str(kept.trim_end());
+    }
+    md.push('\n');
+    md
 }
 
 fn step(
@@ -578,4 +603,21 @@ fn codec_section(md: &mut String, root: &Path) {
         "| client state machine: receive a candidate event | | {} |\n",
         fmt(read("client", "receive_candidate"))
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::keep_other_sections;
+
+    #[test]
+    fn a_rerun_keeps_the_sections_it_does_not_write() {
+        let old = "# R\n\n- Date: old\n\n## 1. Load\n\nold load\n\n## Issue 15: before\n\nmem\n\n## 5. Soak\n\nsoak\n";
+        let new = "# R\n\n- Date: new\n\n## 1. Load\n\nnew load\n";
+        assert_eq!(
+            keep_other_sections(new, old),
+            "# R\n\n- Date: new\n\n## 1. Load\n\nnew load\n\n## Issue 15: before\n\nmem\n\n## 5. Soak\n\nsoak\n"
+        );
+        assert_eq!(keep_other_sections(new, ""), new);
+        assert_eq!(keep_other_sections(new, new), new);
+    }
 }
