@@ -8,7 +8,7 @@
 
 use super::{
     ClientMessage, ErrorCode, ErrorNotice, IceCandidate, SdpType, ServerMessage,
-    SessionDescription, SignalError, User, UserExit,
+    SessionDescription, SignalError, User, UserExit, event,
 };
 use crate::json::Json;
 
@@ -160,8 +160,8 @@ impl ServerMessage {
     /// results as `from_event`.
     pub fn from_json<J: Json>(name: &str, args: &[J]) -> Result<Self, SignalError> {
         Ok(match name {
-            "all_users" => {
-                let event = "all_users";
+            event::ALL_USERS => {
+                let event = event::ALL_USERS;
                 let list = args.first().ok_or(SignalError::MissingPayload(event))?;
                 let items = list.items().ok_or_else(|| SignalError::BadPayload {
                     event,
@@ -177,19 +177,23 @@ impl ServerMessage {
                         .collect::<Result<_, _>>()?,
                 )
             }
-            "getOffer" => Self::Offer(session_description(&first("getOffer", args)?)?),
-            "getAnswer" => Self::Answer(session_description(&first("getAnswer", args)?)?),
-            "getCandidate" => Self::Candidate(candidate(&first("getCandidate", args)?)?),
-            "user_exit" => {
-                let f = first("user_exit", args)?;
+            event::GET_OFFER => Self::Offer(session_description(&first(event::GET_OFFER, args)?)?),
+            event::GET_ANSWER => {
+                Self::Answer(session_description(&first(event::GET_ANSWER, args)?)?)
+            }
+            event::GET_CANDIDATE => {
+                Self::Candidate(candidate(&first(event::GET_CANDIDATE, args)?)?)
+            }
+            event::USER_EXIT => {
+                let f = first(event::USER_EXIT, args)?;
                 Self::UserExit(UserExit {
                     id: f.string("id", None)?,
                 })
             }
-            "user_joined" => Self::UserJoined(user(&first("user_joined", args)?)?),
-            "room_full" => Self::RoomFull,
-            "error" => {
-                let f = first("error", args)?;
+            event::USER_JOINED => Self::UserJoined(user(&first(event::USER_JOINED, args)?)?),
+            event::ROOM_FULL => Self::RoomFull,
+            event::ERROR => {
+                let f = first(event::ERROR, args)?;
                 Self::Error(ErrorNotice {
                     code: ErrorCode::from_name(&f.string("code", None)?),
                     message: f.string("message", Some(""))?,
