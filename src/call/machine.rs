@@ -65,6 +65,13 @@ pub(super) enum Peer {
     Left { lost: bool },
 }
 
+/// How many remote candidates one description's ICE session takes. A browser sends a few per
+/// network interface (a few dozen at most); each costs the page an `addIceCandidate` round and
+/// the link connectivity checks, so a flood (10,000 in a second, from a hostile server) stalled
+/// the session behind it for many seconds, long enough to miss the other side's ICE restart.
+/// The rest are dropped; a new remote description (a restart) starts the count again.
+pub(super) const REMOTE_CANDIDATES: u32 = 100;
+
 /// The current peer link, as its events said.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(super) struct Link {
@@ -81,6 +88,9 @@ pub(super) struct Link {
     /// The DTLS fingerprint of the other side's description applied here: an offer with
     /// another one comes from a new connection of theirs and needs a new one of ours.
     pub(super) remote_fingerprint: Option<String>,
+    /// Remote candidates handed to the link since its last remote description (see
+    /// [`REMOTE_CANDIDATES`]).
+    pub(super) candidates: u32,
 }
 
 impl Link {
@@ -397,7 +407,10 @@ impl Machine {
             ServerMessage::Offer(offer) => self.on_offer(offer, now),
             ServerMessage::Answer(answer) => self.on_answer(answer),
             ServerMessage::Candidate(c) => {
-                if self.link.is_some() {
+                if let Some(link) = self.link.as_mut()
+                    && link.candidates < REMOTE_CANDIDATES
+                {
+                    link.candidates += 1;
                     self.act(Action::AddCandidate(c));
                 }
             }

@@ -54,6 +54,7 @@ impl Machine {
         }
         link.used = true;
         link.offer_out = false;
+        link.candidates = 0;
         if theirs.is_some() {
             link.remote_fingerprint = theirs;
         }
@@ -74,6 +75,7 @@ impl Machine {
             return;
         };
         link.offer_out = false;
+        link.candidates = 0;
         link.remote_fingerprint = fingerprint(&answer.sdp).map(str::to_owned);
         self.timers.answer = None;
         self.act(Action::AcceptAnswer(answer));

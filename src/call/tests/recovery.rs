@@ -367,3 +367,20 @@ fn an_offer_without_a_fingerprint_never_replaces_a_working_link() {
     let a = p.server(ServerMessage::Offer(offer("A2")));
     assert!(a.contains(&Action::CloseLink), "{a:?}");
 }
+
+#[test]
+fn a_flood_of_candidates_is_cut_off_and_a_restart_counts_again() {
+    let mut p = Page::in_call();
+    let added = |p: &mut Page, n: u32| {
+        (0..n)
+            .map(|_| p.server(ServerMessage::Candidate(candidate())).len())
+            .sum::<usize>()
+    };
+    // in_call's answer set the count to zero; a hostile server sends 10,000.
+    assert_eq!(added(&mut p, 10_000), machine::REMOTE_CANDIDATES as usize);
+    // A restart's answer is a new ICE session: its candidates are taken again.
+    p.state(LinkState::Failed);
+    p.link(LinkInput::Described(offer("B1")));
+    p.server(ServerMessage::Answer(answer("A1")));
+    assert_eq!(added(&mut p, 3), 3);
+}
