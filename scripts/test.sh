@@ -35,7 +35,7 @@ if [ -n "$scenario" ]; then
   cargo fetch --quiet
   bash scripts/bundle.sh
   stage "end-to-end scenarios matching $scenario"
-  cargo test -p duet-e2e --test scenarios --test networks --test hostile -- "$scenario"
+  cargo test -p duet-e2e --test scenarios --test networks --test hostile --test insight -- "$scenario"
   exit 0
 fi
 
@@ -116,6 +116,9 @@ cargo run --quiet -p duet-bench --bin duet-size -- dist --budget bench/size-budg
 
 stage "end-to-end: two-browser calls in headless Chromium"
 cargo test -p duet-e2e --test scenarios
+
+stage "end-to-end: stats panel, quality, route and safety code (a relay that forges fingerprints)"
+cargo test -p duet-e2e --test insight
 
 stage "end-to-end: a page against a hostile signaling server"
 cargo test -p duet-e2e --test hostile

@@ -10,6 +10,7 @@
 pub mod call;
 pub mod config;
 pub mod early;
+pub mod insight;
 pub mod js;
 pub mod media;
 pub mod peer;

@@ -11,6 +11,7 @@ use duet_protocol::signaling::ROOM_PATTERN;
 
 use crate::call::Phase;
 use crate::config::Settings;
+use crate::insight::panel::Insight;
 use crate::media::{Kind, MediaRequest};
 use crate::session::{self, CallView, Commands, UiCommand};
 
@@ -38,7 +39,8 @@ pub fn App(
         ui_rx,
     ));
 
-    // Keyboard shortcuts: m (microphone), c (camera), unless typing in a field.
+    // Keyboard shortcuts: m (microphone), c (camera), i (stats; Esc closes), unless typing in
+    // a field.
     let keys = commands.clone();
     let handle = window_event_listener(leptos::ev::keydown, move |ev| {
         if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
@@ -54,6 +56,8 @@ pub fn App(
         match ev.key().as_str() {
             "m" | "M" => keys.send(UiCommand::ToggleMic),
             "c" | "C" => keys.send(UiCommand::ToggleCamera),
+            "i" | "I" => keys.send(UiCommand::Stats(!view.insight.with_untracked(|s| s.panel))),
+            "Escape" => keys.send(UiCommand::Stats(false)),
             _ => {}
         }
     });
@@ -77,7 +81,8 @@ pub fn App(
             <Show when=show_form>
                 <JoinForm view=view commands=form_commands.clone() />
             </Show>
-            <VideoStage view=view />
+            <VideoStage view=view commands=commands.clone() />
+            <Insight view=view commands=commands.clone() />
             <Controls view=view commands=commands.clone() />
         </main>
     }
@@ -157,7 +162,7 @@ fn attach(video: &HtmlVideoElement, stream: Option<&MediaStream>, refused: Optio
 
 /// The remote video large, the local one as picture-in-picture.
 #[component]
-pub fn VideoStage(view: CallView) -> impl IntoView {
+pub fn VideoStage(view: CallView, commands: Commands) -> impl IntoView {
     let local: NodeRef<html::Video> = NodeRef::new();
     let remote: NodeRef<html::Video> = NodeRef::new();
     Effect::new(move |_| {
@@ -185,7 +190,8 @@ pub fn VideoStage(view: CallView) -> impl IntoView {
     view! {
         <section class="stage" aria-label="Video">
             <div class="remote">
-                <video id="remotevideo" node_ref=remote autoplay playsinline></video>
+                <video id="remotevideo" node_ref=remote autoplay playsinline
+                    on:loadeddata=move |_| commands.send(UiCommand::FirstRemoteFrame)></video>
                 {move || peer().map(|n| view! { <span id="peername" class="name">{n}</span> })}
                 <Show when=move || view.remote_muted.get()>
                     <button id="unmute" type="button" class="unmute"

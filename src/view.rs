@@ -8,6 +8,7 @@ use web_sys::MediaStream;
 
 use crate::call::{Call, Problem};
 use crate::config::Settings;
+use crate::insight::monitor::Seen;
 use crate::media::{Device, Kind};
 
 /// What the user asks for. Plain data, so components hold only a channel sender.
@@ -35,6 +36,10 @@ pub enum UiCommand {
     },
     /// Copy the room link to the clipboard.
     CopyLink,
+    /// Open or close the stats panel.
+    Stats(bool),
+    /// The remote video shows its first frame (the set-up time's end).
+    FirstRemoteFrame,
     /// The app is going away: hang up and end the session.
     Shutdown,
 }
@@ -87,6 +92,8 @@ pub struct CallView {
     pub room_input: RwSignal<String>,
     /// Name prefilled in the join form.
     pub name_input: RwSignal<String>,
+    /// Stats, quality, route and safety code (the call machine's insight part).
+    pub insight: RwSignal<Seen>,
 }
 
 impl CallView {
@@ -112,6 +119,7 @@ impl CallView {
             flash: RwSignal::new(None),
             room_input: RwSignal::new(settings.room.clone().unwrap_or_default()),
             name_input: RwSignal::new(settings.name.clone()),
+            insight: RwSignal::new(Seen::default()),
         }
     }
 }

@@ -39,7 +39,7 @@ async fn status_and_controls_follow_the_call() {
     let handle = leptos::mount::mount_to(root.clone(), move || {
         view! {
             <StatusBanner view=view />
-            <VideoStage view=view />
+            <VideoStage view=view commands=commands.clone() />
             <Controls view=view commands=commands.clone() />
         }
     });

@@ -13,6 +13,7 @@ pub mod browser;
 pub mod firefox;
 pub mod hostile;
 pub mod ice;
+pub mod insight;
 pub mod netns;
 pub mod paths;
 pub mod probes;

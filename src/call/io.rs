@@ -6,9 +6,10 @@
 //! a number it hands out in the opening action; inputs from them carry it back, so events of a
 //! resource already replaced are recognised and ignored here, not in the session.
 //!
-//! New features join as new variants: a data channel (chat, files) as a link input for its
-//! messages and an action to send on it; a screen share as a `ReplaceTrack`-style action and a
-//! "track ended" input. Nothing else needs to change shape.
+//! Features join as new variants: the stats, quality and safety code of issue 13 are
+//! [`Action::ReadStats`] / [`Action::WorkOutSafetyCode`] answered by link inputs; a data channel
+//! (chat, files) would be a link input for its messages and an action to send on it, a screen
+//! share a `ReplaceTrack`-style action and a "track ended" input.
 
 use std::time::Duration;
 
@@ -16,6 +17,7 @@ use duet_protocol::ClientMessage;
 use duet_protocol::signaling::{IceCandidate, ServerMessage, SessionDescription};
 
 use super::Problem;
+use crate::insight::sample::Sample;
 
 /// The peer connection's state as the machine needs it (RTCPeerConnection.connectionState, with
 /// `failed` split by what failed).
@@ -35,7 +37,7 @@ pub enum LinkState {
 }
 
 /// What a peer link reports, tagged with its number in [`Input::Link`].
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum LinkInput {
     /// The link could not be opened (the browser refused the configuration).
     OpenFailed(String),
@@ -51,6 +53,11 @@ pub enum LinkInput {
     CandidateError(u16),
     /// RTP packets received so far on all inbound streams (answers [`Action::CountPackets`]).
     Packets(u64),
+    /// A `getStats` reading (answers [`Action::ReadStats`]; `None`: the browser refused).
+    Stats(Option<Box<Sample>>),
+    /// The safety code of the applied descriptions (answers [`Action::WorkOutSafetyCode`];
+    /// `None`: a description or its fingerprint is missing, or the browser cannot hash).
+    SafetyCode(Option<String>),
 }
 
 /// Something that happened, fed to [`super::Machine::handle`].
@@ -80,6 +87,13 @@ pub enum Input {
     Server(u64, ServerMessage),
     /// Something the peer link of this number reported.
     Link(u64, LinkInput),
+    /// The user opens or closes the stats panel.
+    StatsPanel(bool),
+    /// The remote video shows its first frame (the set-up time's end).
+    FirstRemoteFrame,
+    /// The user turned the camera on or off (the quality rule expects no video bitrate while
+    /// it is off).
+    Camera(bool),
 }
 
 /// Something for the session to do, drained with [`super::Machine::poll_action`] in order.
@@ -125,6 +139,11 @@ pub enum Action {
     RefreshVideo,
     /// Read the inbound packet count; answer with [`LinkInput::Packets`].
     CountPackets,
+    /// Read the link's stats; answer with [`LinkInput::Stats`].
+    ReadStats,
+    /// Work out the safety code from the link's applied descriptions; answer with
+    /// [`LinkInput::SafetyCode`].
+    WorkOutSafetyCode,
     /// Leave a `performance.mark` named this (set-up timing).
     Mark(&'static str),
 }

@@ -15,6 +15,7 @@ use duet_protocol::signaling::{JoinRoom, ServerMessage, SessionDescription};
 
 use super::io::{Action, Input, LinkState};
 use super::{Call, Phase, Problem};
+use crate::insight::monitor::{self, Monitor, Seen};
 
 /// Where the attempt stands overall.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -149,6 +150,9 @@ pub struct Machine {
     /// answer carries our media.
     pub(super) held_offer: Option<SessionDescription>,
     pub(super) timers: Timers,
+    /// Stats, quality, route and safety code of the current link (issue 13): a part of the
+    /// machine, fed from here, its actions and deadline merged into the machine's.
+    pub(super) insight: Monitor,
     /// Numbers handed out to resources (media request, signaling connection, link).
     next_id: u64,
     media_id: u64,
@@ -166,7 +170,12 @@ impl Machine {
     pub fn handle(&mut self, input: Input, now: Duration) {
         let live = self.stage == Stage::InRoom;
         match input {
-            Input::Join { room, name } => self.join(room, name),
+            Input::Join { room, name } => {
+                self.join(room, name);
+                if self.stage == Stage::InRoom {
+                    self.see(monitor::Input::Joined, now);
+                }
+            }
             Input::HangUp => {
                 self.release();
                 self.stage = Stage::Idle;
@@ -192,6 +201,9 @@ impl Machine {
             Input::Link(id, event) if live && self.link.as_ref().is_some_and(|l| l.id == id) => {
                 self.on_link(event, now)
             }
+            Input::StatsPanel(open) if live => self.see(monitor::Input::Panel(open), now),
+            Input::FirstRemoteFrame if live => self.see(monitor::Input::FirstRemoteFrame, now),
+            Input::Camera(on) if live => self.see(monitor::Input::Camera(on), now),
             // From a resource already replaced or closed, or after the call ended.
             _ => {}
         }
@@ -204,6 +216,15 @@ impl Machine {
 
     /// When [`Machine::handle_timeout`] wants to run next.
     pub fn poll_timeout(&self) -> Option<Duration> {
+        [self.call_deadline(), self.insight.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// The next deadline of the call itself (recovery, the exit check), without the insight
+    /// part's stats readings.
+    pub(super) fn call_deadline(&self) -> Option<Duration> {
         let t = &self.timers;
         [t.grace, t.restart, t.answer, t.exit]
             .into_iter()
@@ -221,6 +242,26 @@ impl Machine {
             problem,
             call_up: self.call_up(),
             signaling_down: matches!(self.signaling, Signaling::Down(_)),
+        }
+    }
+
+    /// What the page shows of the link's stats, quality and safety code.
+    pub fn insight(&self) -> Seen {
+        self.insight.view()
+    }
+
+    /// Feeds the insight part and queues what it asks for.
+    pub(super) fn see(&mut self, input: monitor::Input, now: Duration) {
+        self.insight.handle(input, now);
+        self.take_insight_actions();
+    }
+
+    pub(super) fn take_insight_actions(&mut self) {
+        while let Some(action) = self.insight.poll_action() {
+            self.act(match action {
+                monitor::Action::ReadStats => Action::ReadStats,
+                monitor::Action::WorkOutSafetyCode => Action::WorkOutSafetyCode,
+            });
         }
     }
 
@@ -382,6 +423,7 @@ impl Machine {
         if self.link.take().is_some() {
             self.act(Action::CloseLink);
         }
+        self.insight.link_closed();
         let id = self.next_id();
         self.link = Some(Link {
             id,

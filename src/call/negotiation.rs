@@ -14,6 +14,7 @@ use super::{
     ANSWER_DEADLINE, DISCONNECT_GRACE, EXIT_CHECK, EXIT_SETTLE, Problem, RESTART_DEADLINE,
     RESTART_YIELD,
 };
+use crate::insight::monitor;
 
 /// The `a=fingerprint:` of a description: which DTLS certificate, so which connection, it is.
 fn fingerprint(sdp: &str) -> Option<&str> {
@@ -159,6 +160,8 @@ impl Machine {
             LinkInput::CandidateError(401 | 403) => self.notice = Some(Problem::RelayRefused),
             LinkInput::CandidateError(_) => {}
             LinkInput::Packets(count) => self.on_packets(count, now),
+            LinkInput::Stats(sample) => self.see(monitor::Input::Reading(sample), now),
+            LinkInput::SafetyCode(code) => self.see(monitor::Input::SafetyCode(code), now),
         }
     }
 
@@ -169,6 +172,14 @@ impl Machine {
         };
         let was_connected = link.connected_once;
         let before = link.state.replace(state);
+        match state {
+            LinkState::Connecting => {}
+            LinkState::Connected => self.see(monitor::Input::LinkConnected, now),
+            _ => self.see(monitor::Input::LinkInterrupted, now),
+        }
+        let Some(link) = self.link.as_mut() else {
+            return;
+        };
         match state {
             LinkState::Connected => {
                 link.connected_once = true;
@@ -220,6 +231,8 @@ impl Machine {
 
     /// Runs the deadlines that are due at `now`.
     pub fn handle_timeout(&mut self, now: Duration) {
+        self.insight.handle_timeout(now);
+        self.take_insight_actions();
         let due = |t: Option<Duration>| t.is_some_and(|t| t <= now);
         if due(self.timers.grace) {
             self.timers.grace = None;

@@ -24,6 +24,7 @@ use web_sys::{
 };
 
 mod dictionaries;
+pub mod stats;
 
 use self::dictionaries::{
     candidate_to_js, description_from_js, description_to_js, ice_servers_to_js,
@@ -430,30 +431,10 @@ impl PeerLink {
         }
     }
 
-    /// RTP packets received so far on all inbound streams. Media that still arrives after the
-    /// server said the other person left means only their signaling dropped, not the call.
-    pub async fn packets_received(&self) -> u64 {
-        let Ok(report) = JsFuture::from(self.pc.get_stats()).await else {
-            return 0;
-        };
-        // RTCStatsReport is maplike: iterate its values().
-        let values = js_sys::Reflect::get(&report, &"values".into())
-            .ok()
-            .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
-            .and_then(|f| f.call0(&report).ok());
-        let Some(Ok(Some(iter))) = values.map(|v| js_sys::try_iter(&v)) else {
-            return 0;
-        };
-        let mut total = 0;
-        for stat in iter.flatten() {
-            let get = |k: &str| js_sys::Reflect::get(&stat, &k.into()).ok();
-            if get("type").and_then(|t| t.as_string()).as_deref() == Some("inbound-rtp") {
-                total += get("packetsReceived")
-                    .and_then(|p| p.as_f64())
-                    .unwrap_or(0.0) as u64;
-            }
-        }
-        total
+    /// The browser's connection, for reading its stats and applied descriptions off the
+    /// session loop ([`stats`]).
+    pub fn connection(&self) -> RtcPeerConnection {
+        self.pc.clone()
     }
 
     /// Candidates waiting for the remote description.

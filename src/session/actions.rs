@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use super::{Event, Session, mark, secure_url};
 use crate::call::{Action, Input, LinkInput};
 use crate::media::{self, DeviceWatcher, Kind};
-use crate::peer::{PeerEvent, PeerLink};
+use crate::peer::{PeerEvent, PeerLink, stats};
 use crate::signaling::{SignalingClient, SignalingEvent};
 
 impl Session {
@@ -114,13 +114,21 @@ impl Session {
                     warn("video refresh", &e);
                 }
             }
-            Action::CountPackets => {
-                if let Some((id, link)) = &self.link {
-                    let id = *id;
-                    let count = link.packets_received().await;
-                    self.machine
-                        .handle(Input::Link(id, LinkInput::Packets(count)), super::now());
-                }
+            // Read off the loop (getStats takes milliseconds; the loop's own future stays
+            // small): the answer comes back as an event of the link it was asked of.
+            Action::CountPackets | Action::ReadStats | Action::WorkOutSafetyCode => {
+                let Some((id, link)) = &self.link else { return };
+                let (id, pc, tx) = (*id, link.connection(), self.tx.clone());
+                wasm_bindgen_futures::spawn_local(async move {
+                    let input = match action {
+                        Action::CountPackets => {
+                            LinkInput::Packets(stats::packets_received(&pc).await)
+                        }
+                        Action::ReadStats => LinkInput::Stats(stats::read(&pc).await.map(Box::new)),
+                        _ => LinkInput::SafetyCode(stats::safety_code(&pc).await),
+                    };
+                    let _ = tx.unbounded_send(Event::Call(Input::Link(id, input)));
+                });
             }
             Action::Mark(name) => mark(name),
         }

@@ -124,6 +124,10 @@ impl Session {
         if self.view.call.try_with_untracked(|c| *c != view) == Some(true) {
             self.view.call.set(view);
         }
+        let seen = self.machine.insight();
+        if self.view.insight.try_with_untracked(|s| *s != seen) == Some(true) {
+            self.view.insight.set(seen);
+        }
         self.timer = self.machine.poll_timeout().map(|at| {
             let tx = self.tx.clone();
             let wait = at.saturating_sub(now()).as_millis().min(u32::MAX as u128) as u32;
@@ -139,8 +143,15 @@ impl Session {
         match cmd {
             UiCommand::Join { room, name } => self.join(room, name).await,
             UiCommand::HangUp => self.feed(Input::HangUp).await,
-            UiCommand::ToggleMic => self.toggle(media::Kind::Audio, self.view.mic_on),
-            UiCommand::ToggleCamera => self.toggle(media::Kind::Video, self.view.cam_on),
+            UiCommand::ToggleMic => {
+                self.toggle(media::Kind::Audio, self.view.mic_on);
+            }
+            UiCommand::ToggleCamera => {
+                let on = self.toggle(media::Kind::Video, self.view.cam_on);
+                self.feed(Input::Camera(on)).await;
+            }
+            UiCommand::Stats(open) => self.feed(Input::StatsPanel(open)).await,
+            UiCommand::FirstRemoteFrame => self.feed(Input::FirstRemoteFrame).await,
             UiCommand::SelectDevice { kind, id } => self.switch_device(kind, &id).await,
             UiCommand::CopyLink => self.copy_link().await,
             UiCommand::Shutdown => self.feed(Input::HangUp).await,
@@ -168,12 +179,14 @@ impl Session {
         }
     }
 
-    fn toggle(&self, kind: media::Kind, on: RwSignal<bool>) {
+    /// Turns the microphone or camera on or off; returns whether it is now on.
+    fn toggle(&self, kind: media::Kind, on: RwSignal<bool>) -> bool {
         let next = !on.get_untracked();
         if let Some(m) = &self.media {
             m.set_enabled(kind, next);
         }
         on.set(next);
+        next
     }
 
     async fn on_event(&mut self, event: Event) {

@@ -54,7 +54,7 @@ fn first_in_room_answers_and_learns_the_name() {
     p.state(LinkState::Connected);
     assert_eq!(p.phase(), Phase::Connected);
     assert_eq!(p.text(), "In a call with bo.");
-    assert_eq!(p.m.poll_timeout(), None, "no deadline runs in a quiet call");
+    assert_eq!(p.deadline(), None, "no deadline runs in a quiet call");
 }
 
 #[test]

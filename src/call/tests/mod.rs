@@ -3,6 +3,7 @@
 //! view they must produce.
 
 mod calls;
+mod insight;
 mod recovery;
 mod words;
 
@@ -22,6 +23,9 @@ struct Page {
     media: u64,
     signaling: u64,
     link: u64,
+    /// What the insight part asked for (`ReadStats`, `WorkOutSafetyCode`), kept apart from the
+    /// call's own actions and left unanswered unless a test answers.
+    insight: Vec<Action>,
 }
 
 impl Page {
@@ -32,6 +36,7 @@ impl Page {
             media: 0,
             signaling: 0,
             link: 0,
+            insight: Vec::new(),
         }
     }
 
@@ -48,6 +53,10 @@ impl Page {
                 Action::AcquireMedia(id) => self.media = id,
                 Action::OpenSignaling(id) => self.signaling = id,
                 Action::OpenLink(id) => self.link = id,
+                Action::ReadStats | Action::WorkOutSafetyCode => {
+                    self.insight.push(a);
+                    continue;
+                }
                 _ => {}
             }
             out.push(a);
@@ -93,6 +102,11 @@ impl Page {
 
     fn signaling_up(&mut self) -> Vec<Action> {
         self.feed(Input::SignalingUp(self.signaling))
+    }
+
+    /// The call's next deadline (recovery, exit check), stats readings left out.
+    fn deadline(&self) -> Option<Duration> {
+        self.m.call_deadline()
     }
 
     fn phase(&self) -> Phase {

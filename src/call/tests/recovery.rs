@@ -17,7 +17,7 @@ fn user_exit_with_media_still_flowing_keeps_the_call() {
     // Packets still arrive: only their signaling dropped; they will rejoin.
     assert_eq!(p.link(LinkInput::Packets(160)), []);
     assert_eq!(p.phase(), Phase::Connected);
-    assert_eq!(p.m.poll_timeout(), None);
+    assert_eq!(p.deadline(), None);
     // They rejoin; the call was never interrupted.
     p.server(user_joined("ann"));
     assert_eq!(p.phase(), Phase::Connected);
@@ -116,7 +116,7 @@ fn a_disconnected_link_gets_a_grace_period_then_an_ice_restart() {
     p.server(ServerMessage::Answer(answer("A1")));
     p.state(LinkState::Connected);
     assert_eq!(p.phase(), Phase::Connected);
-    assert_eq!(p.m.poll_timeout(), None, "recovered: no deadline left");
+    assert_eq!(p.deadline(), None, "recovered: no deadline left");
 }
 
 #[test]
@@ -193,7 +193,7 @@ fn in_an_outage_the_polite_side_answers_the_other_sides_restart_instead_of_offer
     assert_eq!(ann.phase(), Phase::Reconnecting);
     ann.state(LinkState::Connected);
     assert_eq!(ann.phase(), Phase::Connected);
-    assert_eq!(ann.m.poll_timeout(), None, "recovered: no deadline left");
+    assert_eq!(ann.deadline(), None, "recovered: no deadline left");
 }
 
 #[test]
@@ -240,7 +240,7 @@ fn a_long_outage_retries_fresh_links_and_never_says_left() {
     // The network is back: the current attempt connects and retries stop.
     p.state(LinkState::Connected);
     assert_eq!(p.phase(), Phase::Connected);
-    assert_eq!(p.m.poll_timeout(), None);
+    assert_eq!(p.deadline(), None);
 }
 
 #[test]
@@ -297,7 +297,7 @@ fn original_server_an_unanswered_offer_while_recovering_means_left() {
     assert_eq!(p.phase(), Phase::PeerLeft);
     assert_eq!(p.problem(), Some(Problem::PeerLost));
     assert!(p.problem().unwrap().to_string().contains("lost"));
-    assert_eq!(p.m.poll_timeout(), None);
+    assert_eq!(p.deadline(), None);
     // Someone joins: they offer, we answer; the notice goes.
     p.server(ServerMessage::Offer(offer("C")));
     assert_eq!(p.problem(), None);

@@ -1,0 +1,132 @@
+//! The components: the quality indicator (always there during a call, with a text label), the
+//! stats button and panel, the safety code with its one-line explanation, and a polite live
+//! region that says when the quality level changes. They read the [`Seen`] signal the session
+//! writes from the call machine and send the panel's open / close as a command; the hooks tests
+//! and tools rely on are `#quality[data-level]`, `#stats[data-route]`, `#statspanel` and
+//! `#safetycode`.
+//!
+//! The markup is static and one effect writes every changing text and attribute. The usual
+//! Leptos way (a reactive closure per attribute and text) costs a render-effect type each in the
+//! wasm, about 0.5 KB apiece: for this panel, most of its size (issue 11's budget).
+
+use leptos::html;
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::Element;
+
+use super::stats::{DASH, unit};
+use crate::call::Phase;
+use crate::view::{CallView, Commands, UiCommand};
+
+/// Sets `name` to `value`, or removes it. Not inlined: one copy of the string passing.
+#[inline(never)]
+fn attr(el: &Element, name: &str, value: Option<&str>) {
+    let _ = match value {
+        Some(v) => el.set_attribute(name, v),
+        None => el.remove_attribute(name),
+    };
+}
+
+/// Sets the text if it changed (a live region announces every change, even to the same text).
+#[inline(never)]
+fn text(el: &Element, value: &str) {
+    if el.text_content().as_deref() != Some(value) {
+        el.set_text_content(Some(value));
+    }
+}
+
+/// The `<dd>`s of the panel's rows, made the first time (the labels never change).
+fn rows(dl: &Element, labels: &[&str]) -> Vec<Element> {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return Vec::new();
+    };
+    let mut values = Vec::new();
+    for label in labels {
+        if let (Ok(dt), Ok(dd)) = (doc.create_element("dt"), doc.create_element("dd")) {
+            dt.set_text_content(Some(label));
+            let _ = dl.append_child(&dt);
+            let _ = dl.append_child(&dd);
+            values.push(dd);
+        }
+    }
+    values
+}
+
+/// See the module documentation. Shown while a peer link is up or being set up.
+#[component]
+pub fn Insight(view: CallView, commands: Commands) -> impl IntoView {
+    let seen = view.insight;
+    let root: NodeRef<html::Section> = NodeRef::new();
+    Effect::new(move |values: Option<Vec<Element>>| {
+        let s = seen.get();
+        let shown = view.call.with(|c| {
+            matches!(
+                c.phase(),
+                Phase::Connecting | Phase::Connected | Phase::Reconnecting
+            )
+        });
+        let Some(root) = root.get() else {
+            return values.unwrap_or_default();
+        };
+        let root: &Element = root.unchecked_ref();
+        let find = |css: &str| root.query_selector(css).ok().flatten();
+        let (Some(quality), Some(live), Some(stats), Some(button), Some(panel), Some(dl)) = (
+            find("#quality"),
+            find("[role=status]"),
+            find("#stats"),
+            find("#statsbutton"),
+            find("#statspanel"),
+            find("dl"),
+        ) else {
+            return values.unwrap_or_default();
+        };
+        let (Some(safety), Some(code)) = (find(".safety"), find("#safetycode")) else {
+            return values.unwrap_or_default();
+        };
+        attr(root, "hidden", (!shown).then_some(""));
+        let level = s.level.map_or("", |l| l.label());
+        attr(&quality, "hidden", s.level.is_none().then_some(""));
+        attr(&quality, "data-level", s.level.map(|l| l.as_str()));
+        text(&quality, level);
+        text(&live, level);
+        attr(&stats, "data-route", s.route.map(|r| r.as_str()));
+        attr(
+            &button,
+            "aria-expanded",
+            Some(if s.panel { "true" } else { "false" }),
+        );
+        attr(&panel, "hidden", (!s.panel).then_some(""));
+        let figures = s.stats.unwrap_or_default().rows();
+        let values = values.unwrap_or_else(|| {
+            let mut labels = vec!["Set-up"];
+            labels.extend(figures.iter().map(|(label, _)| *label));
+            rows(&dl, &labels)
+        });
+        let setup = unit(s.setup.map(|d| d.as_secs_f64() * 1000.0), " ms");
+        let texts = std::iter::once(setup).chain(figures.into_iter().map(|(_, v)| v));
+        for (dd, value) in values.iter().zip(texts) {
+            text(dd, if s.panel { &value } else { DASH });
+        }
+        attr(&safety, "hidden", s.code.is_none().then_some(""));
+        text(&code, s.code.as_deref().unwrap_or(""));
+        values
+    });
+    let toggle = move |_| commands.send(UiCommand::Stats(!seen.with_untracked(|s| s.panel)));
+    view! {
+        <section class="insight" aria-label="Call details" node_ref=root hidden>
+            <p id="quality" class="quality" hidden></p>
+            // Changes only with the level: announced without flooding.
+            <p class="sr-only" role="status" aria-live="polite"></p>
+            <div id="stats">
+                <button id="statsbutton" type="button" aria-controls="statspanel"
+                    aria-expanded="false" title="Call statistics (i)" on:click=toggle>
+                    "Stats (i)"</button>
+                <div id="statspanel" role="region" aria-label="Call statistics" hidden>
+                    <dl></dl>
+                </div>
+            </div>
+            <p class="safety" hidden>"Safety code: "<strong id="safetycode"></strong>
+                " Read it to each other: if it matches, nobody is in the middle."</p>
+        </section>
+    }
+}
