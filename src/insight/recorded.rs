@@ -1,5 +1,5 @@
 //! Tests over `getStats` reports and descriptions recorded from real calls
-//! (tests/fixtures/getstats: `firefox/` by record-firefox.py, `chromium/` by the e2e harness's
+//! (tests/fixtures/getstats: `firefox/` by record.py, `chromium/` by the e2e harness's
 //! `record_chromium_getstats`): each side's two readings one second apart, and the
 //! descriptions each side applied.
 
