@@ -9,6 +9,7 @@
 
 pub mod call;
 pub mod config;
+pub mod dom;
 pub mod early;
 pub mod insight;
 pub mod js;

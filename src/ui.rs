@@ -11,6 +11,7 @@ use duet_protocol::signaling::ROOM_PATTERN;
 
 use crate::call::Phase;
 use crate::config::Settings;
+use crate::dom::{attr, find, flag, text};
 use crate::insight::panel::Insight;
 use crate::media::{Kind, MediaRequest};
 use crate::session::{self, CallView, Commands, UiCommand};
@@ -89,22 +90,56 @@ pub fn App(
 }
 
 /// `#callstatus` with `data-state`, the status in words, and any error or notice with what to do.
+/// Static markup written by one effect ([`crate::dom`]); the live regions exist before their
+/// text changes, so screen readers announce the change.
 #[component]
 pub fn StatusBanner(view: CallView) -> impl IntoView {
-    let state = move || view.call.with(|c| c.phase().as_str());
-    let text = move || view.call.with(|c| c.status_text());
-    let problem = move || {
-        view.call
-            .with(|c| c.problem().map(|p| (p.to_string(), p.is_fatal())))
-    };
+    let root: NodeRef<html::Div> = NodeRef::new();
+    Effect::new(move |_| {
+        let (state, words, problem) = view.call.with(|c| {
+            let problem = c.problem().map(|p| (p.to_string(), p.is_fatal()));
+            (c.phase().as_str(), c.status_text(), problem)
+        });
+        let flash = view.flash.get();
+        let Some(root) = root.get() else { return };
+        let root: &web_sys::Element = root.unchecked_ref();
+        let (Some(status), Some(trouble), Some(flashed)) = (
+            find(root, "#callstatus"),
+            find(root, "#callproblem"),
+            find(root, "#flash"),
+        ) else {
+            return;
+        };
+        attr(&status, "data-state", Some(state));
+        text(&status, &words);
+        let fatal = problem.as_ref().is_some_and(|(_, fatal)| *fatal);
+        flag(&trouble, "hidden", problem.is_none());
+        attr(
+            &trouble,
+            "class",
+            Some(if fatal {
+                "problem fatal"
+            } else {
+                "problem notice"
+            }),
+        );
+        attr(
+            &trouble,
+            "role",
+            Some(if fatal { "alert" } else { "status" }),
+        );
+        text(
+            &trouble,
+            problem.as_ref().map_or("", |(msg, _)| msg.as_str()),
+        );
+        flag(&flashed, "hidden", flash.is_none());
+        text(&flashed, flash.as_deref().unwrap_or(""));
+    });
     view! {
-        <div class="status">
-            <p id="callstatus" data-state=state role="status" aria-live="polite">{text}</p>
-            {move || problem().map(|(msg, fatal)| view! {
-                <p id="callproblem" class=if fatal { "problem fatal" } else { "problem notice" }
-                    role=if fatal { "alert" } else { "status" }>{msg}</p>
-            })}
-            {move || view.flash.get().map(|m| view! { <p id="flash" class="flash" role="status">{m}</p> })}
+        <div class="status" node_ref=root>
+            <p id="callstatus" role="status" aria-live="polite"></p>
+            <p id="callproblem" hidden></p>
+            <p id="flash" class="flash" role="status" hidden></p>
         </div>
     }
 }
@@ -178,21 +213,33 @@ pub fn VideoStage(view: CallView, commands: Commands) -> impl IntoView {
             attach(&v, stream.as_ref(), Some(view.remote_muted));
         }
     });
-    let peer = move || {
-        view.call.with(|c| match c.phase() {
+    let stage: NodeRef<html::Section> = NodeRef::new();
+    Effect::new(move |_| {
+        let peer = view.call.with(|c| match c.phase() {
             Phase::Connecting | Phase::Connected | Phase::Reconnecting => {
                 Some(c.peer_name().unwrap_or("Guest").to_owned())
             }
             _ => None,
-        })
-    };
-    let cam_off = move || !view.cam_on.get() || !view.has_cam.get();
+        });
+        let cam_off = !view.cam_on.get() || !view.has_cam.get();
+        let Some(stage) = stage.get() else { return };
+        let stage: &web_sys::Element = stage.unchecked_ref();
+        if let (Some(name), Some(local)) = (find(stage, "#peername"), find(stage, ".local")) {
+            flag(&name, "hidden", peer.is_none());
+            text(&name, peer.as_deref().unwrap_or(""));
+            attr(
+                &local,
+                "class",
+                Some(if cam_off { "local off" } else { "local" }),
+            );
+        }
+    });
     view! {
-        <section class="stage" aria-label="Video">
+        <section class="stage" aria-label="Video" node_ref=stage>
             <div class="remote">
                 <video id="remotevideo" node_ref=remote autoplay playsinline
                     on:loadeddata=move |_| commands.send(UiCommand::FirstRemoteFrame)></video>
-                {move || peer().map(|n| view! { <span id="peername" class="name">{n}</span> })}
+                <span id="peername" class="name" hidden></span>
                 <Show when=move || view.remote_muted.get()>
                     <button id="unmute" type="button" class="unmute"
                         on:click=move |_| {
@@ -204,7 +251,7 @@ pub fn VideoStage(view: CallView, commands: Commands) -> impl IntoView {
                         }>"Click to hear the other person"</button>
                 </Show>
             </div>
-            <div class="local" class:off=cam_off>
+            <div class="local">
                 <video id="localvideo" node_ref=local muted autoplay playsinline prop:muted=true></video>
                 <span class="name">"You"</span>
             </div>
@@ -215,7 +262,53 @@ pub fn VideoStage(view: CallView, commands: Commands) -> impl IntoView {
 /// Mute, camera, device pickers, copy link, hang up.
 #[component]
 pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
-    let in_room = move || view.call.with(|c| c.phase().in_room());
+    let nav: NodeRef<html::Nav> = NodeRef::new();
+    // The bar and the two toggles, written by one effect ([`crate::dom`]).
+    Effect::new(move |_| {
+        let in_room = view.call.with(|c| c.phase().in_room());
+        let toggles = [
+            (
+                "#mic",
+                view.mic_on.get(),
+                view.has_mic.get(),
+                ["Mute microphone (m)", "Unmute microphone (m)"],
+                ["Mute", "Unmute"],
+            ),
+            (
+                "#camera",
+                view.cam_on.get(),
+                view.has_cam.get(),
+                ["Turn camera off (c)", "Turn camera on (c)"],
+                ["Camera off", "Camera on"],
+            ),
+        ];
+        let Some(nav) = nav.get() else { return };
+        let nav: &web_sys::Element = nav.unchecked_ref();
+        attr(
+            nav,
+            "class",
+            Some(if in_room {
+                "controls"
+            } else {
+                "controls hidden"
+            }),
+        );
+        for (css, on, has, labels, words) in toggles {
+            let Some(button) = find(nav, css) else {
+                continue;
+            };
+            let i = usize::from(!on);
+            attr(
+                &button,
+                "aria-pressed",
+                Some(if on { "false" } else { "true" }),
+            );
+            attr(&button, "aria-label", Some(labels[i]));
+            flag(&button, "disabled", !has);
+            attr(&button, "class", (!on).then_some("off"));
+            text(&button, words[i]);
+        }
+    });
     let c1 = commands.clone();
     let c2 = commands.clone();
     let c3 = commands.clone();
@@ -245,25 +338,13 @@ pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
             .collect_view()
     };
     view! {
-        <nav class="controls" aria-label="Call controls" class:hidden=move || !in_room()>
-            <button id="mic" type="button"
-                aria-pressed=move || (!view.mic_on.get()).to_string()
-                aria-label=move || if view.mic_on.get() { "Mute microphone (m)" } else { "Unmute microphone (m)" }
-                title="Microphone (m)"
-                disabled=move || !view.has_mic.get()
-                class:off=move || !view.mic_on.get()
-                on:click=move |_| c1.send(UiCommand::ToggleMic)>
-                {move || if view.mic_on.get() { "Mute" } else { "Unmute" }}
-            </button>
-            <button id="camera" type="button"
-                aria-pressed=move || (!view.cam_on.get()).to_string()
-                aria-label=move || if view.cam_on.get() { "Turn camera off (c)" } else { "Turn camera on (c)" }
-                title="Camera (c)"
-                disabled=move || !view.has_cam.get()
-                class:off=move || !view.cam_on.get()
-                on:click=move |_| c2.send(UiCommand::ToggleCamera)>
-                {move || if view.cam_on.get() { "Camera off" } else { "Camera on" }}
-            </button>
+        <nav class="controls hidden" aria-label="Call controls" node_ref=nav>
+            <button id="mic" type="button" aria-pressed="false" aria-label="Mute microphone (m)"
+                title="Microphone (m)" disabled
+                on:click=move |_| c1.send(UiCommand::ToggleMic)></button>
+            <button id="camera" type="button" aria-pressed="false" aria-label="Turn camera off (c)"
+                title="Camera (c)" disabled
+                on:click=move |_| c2.send(UiCommand::ToggleCamera)></button>
             <label class="picker">
                 <span>"Camera"</span>
                 <select id="camera-select" aria-label="Camera"

@@ -5,9 +5,8 @@
 //! and tools rely on are `#quality[data-level]`, `#stats[data-route]`, `#statspanel` and
 //! `#safetycode`.
 //!
-//! The markup is static and one effect writes every changing text and attribute. The usual
-//! Leptos way (a reactive closure per attribute and text) costs a render-effect type each in the
-//! wasm, about 0.5 KB apiece: for this panel, most of its size (issue 11's budget).
+//! The markup is static and one effect writes every changing text and attribute
+//! ([`crate::dom`]).
 
 use leptos::html;
 use leptos::prelude::*;
@@ -16,24 +15,8 @@ use web_sys::Element;
 
 use super::stats::{DASH, unit};
 use crate::call::Phase;
+use crate::dom::{attr, find, flag, text};
 use crate::view::{CallView, Commands, UiCommand};
-
-/// Sets `name` to `value`, or removes it. Not inlined: one copy of the string passing.
-#[inline(never)]
-fn attr(el: &Element, name: &str, value: Option<&str>) {
-    let _ = match value {
-        Some(v) => el.set_attribute(name, v),
-        None => el.remove_attribute(name),
-    };
-}
-
-/// Sets the text if it changed (a live region announces every change, even to the same text).
-#[inline(never)]
-fn text(el: &Element, value: &str) {
-    if el.text_content().as_deref() != Some(value) {
-        el.set_text_content(Some(value));
-    }
-}
 
 /// The `<dd>`s of the panel's rows, made the first time (the labels never change).
 fn rows(dl: &Element, labels: &[&str]) -> Vec<Element> {
@@ -69,7 +52,7 @@ pub fn Insight(view: CallView, commands: Commands) -> impl IntoView {
             return values.unwrap_or_default();
         };
         let root: &Element = root.unchecked_ref();
-        let find = |css: &str| root.query_selector(css).ok().flatten();
+        let find = |css: &str| find(root, css);
         let (Some(quality), Some(live), Some(stats), Some(button), Some(panel), Some(dl)) = (
             find("#quality"),
             find("[role=status]"),
@@ -83,9 +66,9 @@ pub fn Insight(view: CallView, commands: Commands) -> impl IntoView {
         let (Some(safety), Some(code)) = (find(".safety"), find("#safetycode")) else {
             return values.unwrap_or_default();
         };
-        attr(root, "hidden", (!shown).then_some(""));
+        flag(root, "hidden", !shown);
         let level = s.level.map_or("", |l| l.label());
-        attr(&quality, "hidden", s.level.is_none().then_some(""));
+        flag(&quality, "hidden", s.level.is_none());
         attr(&quality, "data-level", s.level.map(|l| l.as_str()));
         text(&quality, level);
         text(&live, level);
@@ -95,7 +78,7 @@ pub fn Insight(view: CallView, commands: Commands) -> impl IntoView {
             "aria-expanded",
             Some(if s.panel { "true" } else { "false" }),
         );
-        attr(&panel, "hidden", (!s.panel).then_some(""));
+        flag(&panel, "hidden", !s.panel);
         let figures = s.stats.unwrap_or_default().rows();
         let values = values.unwrap_or_else(|| {
             let mut labels = vec!["Set-up"];
@@ -107,7 +90,7 @@ pub fn Insight(view: CallView, commands: Commands) -> impl IntoView {
         for (dd, value) in values.iter().zip(texts) {
             text(dd, if s.panel { &value } else { DASH });
         }
-        attr(&safety, "hidden", s.code.is_none().then_some(""));
+        flag(&safety, "hidden", s.code.is_none());
         text(&code, s.code.as_deref().unwrap_or(""));
         values
     });

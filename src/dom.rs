@@ -1,0 +1,33 @@
+//! Writing attributes and text from one effect per component. The usual Leptos way, a reactive
+//! closure per attribute or text, makes each its own render-effect type in the wasm (about
+//! 0.5 KB raw apiece, measured with twiggy: bench/BYTES.md); a component whose markup is static
+//! and whose one [`Effect`](leptos::prelude::Effect) calls these costs one.
+
+use web_sys::Element;
+
+/// The first element under `root` matching `css`.
+pub fn find(root: &Element, css: &str) -> Option<Element> {
+    root.query_selector(css).ok().flatten()
+}
+
+/// Sets `name` to `value`, or removes it. Not inlined: one copy of the string passing.
+#[inline(never)]
+pub fn attr(el: &Element, name: &str, value: Option<&str>) {
+    let _ = match value {
+        Some(v) => el.set_attribute(name, v),
+        None => el.remove_attribute(name),
+    };
+}
+
+/// Sets or removes the boolean attribute `name` (`hidden`, `disabled`).
+pub fn flag(el: &Element, name: &str, on: bool) {
+    attr(el, name, on.then_some(""));
+}
+
+/// Sets the text if it changed (a live region announces every change, even to the same text).
+#[inline(never)]
+pub fn text(el: &Element, value: &str) {
+    if el.text_content().as_deref() != Some(value) {
+        el.set_text_content(Some(value));
+    }
+}
