@@ -35,7 +35,7 @@ if [ -n "$scenario" ]; then
   cargo fetch --quiet
   bash scripts/bundle.sh
   stage "end-to-end scenarios matching $scenario"
-  cargo test -p duet-e2e --test scenarios --test networks --test hostile --test insight -- "$scenario"
+  cargo test -p duet-e2e --test scenarios --test networks --test hostile --test insight --test share -- "$scenario"
   exit 0
 fi
 
@@ -119,6 +119,9 @@ cargo test -p duet-e2e --test scenarios
 
 stage "end-to-end: stats panel, quality, route and safety code (a relay that forges fingerprints)"
 cargo test -p duet-e2e --test insight
+
+stage "end-to-end: sharing in the call (the screen, and back to the camera)"
+cargo test -p duet-e2e --test share
 
 stage "end-to-end: a page against a hostile signaling server"
 cargo test -p duet-e2e --test hostile

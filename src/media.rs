@@ -431,6 +431,14 @@ impl Drop for DeviceWatcher {
     }
 }
 
+/// Whether this browser can share a screen at all (phones cannot): the control is left out
+/// where it cannot work.
+pub fn screen_supported() -> bool {
+    web_sys::window()
+        .and_then(|w| w.navigator().media_devices().ok())
+        .is_some_and(|md| js_sys::Reflect::has(&md, &"getDisplayMedia".into()).unwrap_or(false))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@ use crate::call::Phase;
 use crate::config::Settings;
 use crate::dom::{attr, find, flag, text};
 use crate::insight::panel::Insight;
-use crate::media::{Kind, MediaRequest};
+use crate::media::{self, Kind, MediaRequest};
 use crate::session::{self, CallView, Commands, UiCommand};
 
 /// The whole app: starts a session for `settings` and joins `?room=` at once.
@@ -40,8 +40,8 @@ pub fn App(
         ui_rx,
     ));
 
-    // Keyboard shortcuts: m (microphone), c (camera), i (stats; Esc closes), unless typing in
-    // a field.
+    // Keyboard shortcuts: m (microphone), c (camera), s (screen), i (stats; Esc closes),
+    // unless typing in a field.
     let keys = commands.clone();
     let handle = window_event_listener(leptos::ev::keydown, move |ev| {
         if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
@@ -58,6 +58,7 @@ pub fn App(
             "m" | "M" => keys.send(UiCommand::ToggleMic),
             "c" | "C" => keys.send(UiCommand::ToggleCamera),
             "i" | "I" => keys.send(UiCommand::Stats(!view.insight.with_untracked(|s| s.panel))),
+            "s" | "S" if media::screen_supported() => keys.send(UiCommand::ToggleScreen),
             "Escape" => keys.send(UiCommand::Stats(false)),
             _ => {}
         }
@@ -259,7 +260,7 @@ pub fn VideoStage(view: CallView, commands: Commands) -> impl IntoView {
     }
 }
 
-/// Mute, camera, device pickers, copy link, hang up.
+/// Mute, camera, screen share, device pickers, copy link, hang up.
 #[component]
 pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
     let nav: NodeRef<html::Nav> = NodeRef::new();
@@ -282,17 +283,33 @@ pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
                 ["Camera off", "Camera on"],
             ),
         ];
+        let (sharing, connected) = view
+            .call
+            .with(|c| (c.sharing(), c.phase() == Phase::Connected));
         let Some(nav) = nav.get() else { return };
         let nav: &web_sys::Element = nav.unchecked_ref();
-        attr(
-            nav,
-            "class",
-            Some(if in_room {
-                "controls"
-            } else {
-                "controls hidden"
-            }),
-        );
+        let class = if in_room {
+            "controls"
+        } else {
+            "controls hidden"
+        };
+        attr(nav, "class", Some(class));
+        if let Some(share) = find(nav, "#screenshare") {
+            attr(
+                &share,
+                "aria-pressed",
+                Some(if sharing { "true" } else { "false" }),
+            );
+            flag(&share, "disabled", !sharing && !connected);
+            text(
+                &share,
+                if sharing {
+                    "Stop sharing"
+                } else {
+                    "Share screen"
+                },
+            );
+        }
         for (css, on, has, labels, words) in toggles {
             let Some(button) = find(nav, css) else {
                 continue;
@@ -314,7 +331,8 @@ pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
     let c3 = commands.clone();
     let c4 = commands.clone();
     let c5 = commands.clone();
-    let c6 = commands;
+    let c6 = commands.clone();
+    let c7 = commands;
     let options = move |kind: Kind| {
         view.devices
             .get()
@@ -345,6 +363,12 @@ pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
             <button id="camera" type="button" aria-pressed="false" aria-label="Turn camera off (c)"
                 title="Camera (c)" disabled
                 on:click=move |_| c2.send(UiCommand::ToggleCamera)></button>
+            // Left out where the browser cannot share a screen (phones).
+            {media::screen_supported().then(|| view! {
+                <button id="screenshare" type="button" aria-pressed="false"
+                    title="Share your screen (s)" disabled
+                    on:click=move |_| c7.send(UiCommand::ToggleScreen)>"Share screen"</button>
+            })}
             <label class="picker">
                 <span>"Camera"</span>
                 <select id="camera-select" aria-label="Camera"

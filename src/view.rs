@@ -38,6 +38,8 @@ pub enum UiCommand {
     CopyLink,
     /// Open or close the stats panel.
     Stats(bool),
+    /// Share the screen, or stop.
+    ToggleScreen,
     /// The remote video shows its first frame (the set-up time's end).
     FirstRemoteFrame,
     /// The app is going away: hang up and end the session.

@@ -8,8 +8,8 @@
 //!
 //! Features join as new variants: the stats, quality and safety code of issue 13 are
 //! [`Action::ReadStats`] / [`Action::WorkOutSafetyCode`] answered by link inputs; a data channel
-//! (chat, files) would be a link input for its messages and an action to send on it, a screen
-//! share a `ReplaceTrack`-style action and a "track ended" input.
+//! (chat, files) would be a link input for its messages and an action to send on it; the screen
+//! share is [`Action::SendScreen`] / [`Action::StopScreen`] with a "track ended" input.
 
 use std::time::Duration;
 
@@ -94,6 +94,14 @@ pub enum Input {
     /// The user turned the camera on or off (the quality rule expects no video bitrate while
     /// it is off).
     Camera(bool),
+    /// The share-screen button or the `s` key.
+    ToggleScreen,
+    /// The screen request of this number gave a screen track (the session holds it).
+    ScreenGranted(u64),
+    /// The screen request of this number was refused or its picker cancelled.
+    ScreenRefused(u64),
+    /// The screen track of this request ended (the browser's own "stop sharing").
+    ScreenEnded(u64),
 }
 
 /// Something for the session to do, drained with [`super::Machine::poll_action`] in order.
@@ -144,6 +152,14 @@ pub enum Action {
     /// Work out the safety code from the link's applied descriptions; answer with
     /// [`LinkInput::SafetyCode`].
     WorkOutSafetyCode,
+    /// Open the browser's screen picker (getDisplayMedia); answer with
+    /// [`Input::ScreenGranted`] / [`Input::ScreenRefused`] carrying this number.
+    CaptureScreen(u64),
+    /// Send the granted screen track instead of the camera's (`replaceTrack`) and show it in
+    /// the own preview.
+    SendScreen,
+    /// Stop the screen track; send and show the camera again.
+    StopScreen,
     /// Leave a `performance.mark` named this (set-up timing).
     Mark(&'static str),
 }

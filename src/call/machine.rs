@@ -14,6 +14,7 @@ use duet_protocol::ClientMessage;
 use duet_protocol::signaling::{JoinRoom, ServerMessage, SessionDescription};
 
 use super::io::{Action, Input, LinkState};
+use super::screen::Screen;
 use super::{Call, Phase, Problem};
 use crate::insight::monitor::{self, Monitor, Seen};
 
@@ -153,6 +154,9 @@ pub struct Machine {
     /// Stats, quality, route and safety code of the current link (issue 13): a part of the
     /// machine, fed from here, its actions and deadline merged into the machine's.
     pub(super) insight: Monitor,
+    /// Screen sharing (see [`super::screen`]) and its current request's number.
+    pub(super) screen: Screen,
+    pub(super) screen_id: u64,
     /// Numbers handed out to resources (media request, signaling connection, link).
     next_id: u64,
     media_id: u64,
@@ -204,6 +208,10 @@ impl Machine {
             Input::StatsPanel(open) if live => self.see(monitor::Input::Panel(open), now),
             Input::FirstRemoteFrame if live => self.see(monitor::Input::FirstRemoteFrame, now),
             Input::Camera(on) if live => self.see(monitor::Input::Camera(on), now),
+            Input::ToggleScreen if live => self.toggle_screen(),
+            Input::ScreenGranted(id) => self.screen_granted(id),
+            Input::ScreenRefused(id) => self.screen_refused(id),
+            Input::ScreenEnded(id) => self.screen_ended(id),
             // From a resource already replaced or closed, or after the call ended.
             _ => {}
         }
@@ -242,6 +250,7 @@ impl Machine {
             problem,
             call_up: self.call_up(),
             signaling_down: matches!(self.signaling, Signaling::Down(_)),
+            sharing: self.screen == Screen::On,
         }
     }
 
@@ -318,7 +327,7 @@ impl Machine {
         self.actions.push_back(action);
     }
 
-    fn next_id(&mut self) -> u64 {
+    pub(super) fn next_id(&mut self) -> u64 {
         self.next_id += 1;
         self.next_id
     }
@@ -366,6 +375,9 @@ impl Machine {
         if self.signaling != Signaling::Off {
             self.act(Action::CloseSignaling);
         }
+        if self.screen != Screen::Off {
+            self.act(Action::StopScreen);
+        }
         if self.link.is_some() {
             self.act(Action::CloseLink);
         }
@@ -376,6 +388,8 @@ impl Machine {
             room: std::mem::take(&mut self.room),
             name: std::mem::take(&mut self.name),
             next_id: self.next_id,
+            // A grant still to come is stopped (its number is not current any more).
+            screen_id: self.screen_id,
             actions: std::mem::take(&mut self.actions),
             ..Self::default()
         };
@@ -430,6 +444,7 @@ impl Machine {
             ..Link::default()
         });
         self.act(Action::OpenLink(id));
+        self.share_on_new_link();
     }
 
     fn on_server(&mut self, message: ServerMessage, now: Duration) {

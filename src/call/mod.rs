@@ -7,6 +7,8 @@
 //!
 //! - [`machine`]: the state, joining and leaving, the camera, the room's messages;
 //! - [`negotiation`]: the peer link's offers and answers, the exit check, recovery;
+//! - [`screen`]: screen sharing; the stats, quality and safety code are
+//!   [`crate::insight::monitor::Monitor`], a part the machine feeds;
 //! - [`io`]: inputs and actions; [`phase`], [`problem`]: what the page says.
 
 mod io;
@@ -14,6 +16,7 @@ mod machine;
 mod negotiation;
 mod phase;
 mod problem;
+mod screen;
 #[cfg(test)]
 mod tests;
 

@@ -101,6 +101,8 @@ impl Machine {
     pub(super) fn peer_gone(&mut self, lost: bool) {
         self.peer = Peer::Left { lost };
         self.peer_name = None;
+        // Nobody to show the screen to.
+        self.stop_sharing();
         self.polite = true;
         self.timers = Default::default();
         self.held_offer = None;

@@ -74,6 +74,8 @@ pub struct Call {
     pub(super) call_up: bool,
     /// The signaling connection is down and being retried.
     pub(super) signaling_down: bool,
+    /// The screen is shared (sent instead of the camera).
+    pub(super) sharing: bool,
 }
 
 impl Call {
@@ -104,6 +106,11 @@ impl Call {
     /// The other person's name when known (the seed's `email` field).
     pub fn peer_name(&self) -> Option<&str> {
         self.peer_name.as_deref()
+    }
+
+    /// The screen is shared.
+    pub fn sharing(&self) -> bool {
+        self.sharing
     }
 
     /// The error or notice to show, if any.

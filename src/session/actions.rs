@@ -130,6 +130,9 @@ impl Session {
                     let _ = tx.unbounded_send(Event::Call(Input::Link(id, input)));
                 });
             }
+            Action::CaptureScreen(id) => self.capture_screen(id),
+            Action::SendScreen => self.send_screen().await,
+            Action::StopScreen => self.stop_screen().await,
             Action::Mark(name) => mark(name),
         }
     }

@@ -11,6 +11,11 @@ impl Session {
     pub(super) async fn switch_device(&mut self, kind: Kind, id: &str) {
         let Some(media) = &self.media else { return };
         match media.switch_device(kind, id).await {
+            // While the screen is shared, the new camera waits for the sharing to stop (which
+            // sends the media's camera track, now this one).
+            Ok(_) if kind == Kind::Video && self.screen.is_some() => {
+                self.view.camera_id.set(media.device_id(kind));
+            }
             Ok(track) => {
                 if let Some((_, link)) = &self.link
                     && let Err(e) = link.replace_track(&track).await

@@ -7,19 +7,21 @@
 //! next (awaiting the browser's promises in between), so offers, answers and candidates are
 //! applied in the order they came and no two negotiations interleave. This module holds the
 //! loop and the user's commands; [`actions`] carries out the machine's actions; [`controls`]
-//! device switching and the room link.
+//! device switching and the room link; [`screen`] the screen share's track.
 //!
 //! The steps of a call set-up leave `performance.mark`s named `duet:…` (see [`mark`]), so a
 //! browser's performance timeline shows where set-up time goes.
 
 mod actions;
 mod controls;
+mod screen;
 
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use futures::{FutureExt, StreamExt};
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
-use web_sys::MediaStream;
+use wasm_bindgen::closure::Closure;
+use web_sys::{MediaStream, MediaStreamTrack};
 
 pub use crate::call::{ANSWER_DEADLINE, DISCONNECT_GRACE, EXIT_CHECK, EXIT_SETTLE};
 use crate::call::{Input, Machine};
@@ -43,6 +45,8 @@ enum Event {
     Media(u64, Result<media::Acquired, media::MediaError>),
     /// The link of this number has a remote stream (again, when a track was added).
     Remote(u64, MediaStream),
+    /// getDisplayMedia answered the screen request of this number (`None`: refused).
+    Screen(u64, Option<MediaStream>),
 }
 
 struct Session {
@@ -59,6 +63,10 @@ struct Session {
     signaling: Option<SignalingClient>,
     watcher: Option<DeviceWatcher>,
     timer: Option<Timeout>,
+    /// The screen request in flight or answered (the machine's number for it).
+    capturing: u64,
+    /// The granted screen track, with its `ended` handler.
+    screen: Option<(MediaStreamTrack, Closure<dyn FnMut()>)>,
 }
 
 /// Runs the session until every [`Commands`] handle is dropped (the app unmounted), then hangs
@@ -83,6 +91,8 @@ pub async fn run(
         signaling: None,
         watcher: None,
         timer: None,
+        capturing: 0,
+        screen: None,
     };
     loop {
         futures::select_biased! {
@@ -151,6 +161,7 @@ impl Session {
                 self.feed(Input::Camera(on)).await;
             }
             UiCommand::Stats(open) => self.feed(Input::StatsPanel(open)).await,
+            UiCommand::ToggleScreen => self.feed(Input::ToggleScreen).await,
             UiCommand::FirstRemoteFrame => self.feed(Input::FirstRemoteFrame).await,
             UiCommand::SelectDevice { kind, id } => self.switch_device(kind, &id).await,
             UiCommand::CopyLink => self.copy_link().await,
@@ -203,6 +214,7 @@ impl Session {
                 mark("duet:remote-track");
                 self.view.remote_stream.set(Some(stream));
             }
+            Event::Screen(id, stream) => self.on_screen(id, stream).await,
             // From a request or link already replaced (late media stops as it drops).
             _ => {}
         }

@@ -5,6 +5,7 @@
 mod calls;
 mod insight;
 mod recovery;
+mod screen;
 mod words;
 
 use std::time::Duration;
