@@ -31,3 +31,22 @@ pub fn text(el: &Element, value: &str) {
         el.set_text_content(Some(value));
     }
 }
+
+/// Appends a `<dt>` and a `<dd>` to `list` for each (term, description); returns the `<dd>`s,
+/// for a caller that writes them later.
+pub fn definitions(list: &Element, items: &[(&str, &str)]) -> Vec<Element> {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return Vec::new();
+    };
+    let mut values = Vec::new();
+    for (term, description) in items {
+        if let (Ok(dt), Ok(dd)) = (doc.create_element("dt"), doc.create_element("dd")) {
+            dt.set_text_content(Some(term));
+            dd.set_text_content(Some(description));
+            let _ = list.append_child(&dt);
+            let _ = list.append_child(&dd);
+            values.push(dd);
+        }
+    }
+    values
+}

@@ -13,6 +13,7 @@ use crate::call::Phase;
 use crate::config::Settings;
 use crate::dom::{attr, find, flag, text};
 use crate::insight::panel::Insight;
+use crate::keys::{self, KeyHelp};
 use crate::media::{self, Kind, MediaRequest};
 use crate::session::{self, CallView, Commands, UiCommand};
 
@@ -40,28 +41,10 @@ pub fn App(
         ui_rx,
     ));
 
-    // Keyboard shortcuts: m (microphone), c (camera), s (screen), i (stats; Esc closes),
-    // unless typing in a field.
+    // Keyboard shortcuts (crate::keys).
     let keys = commands.clone();
     let handle = window_event_listener(leptos::ev::keydown, move |ev| {
-        if ev.ctrl_key() || ev.meta_key() || ev.alt_key() {
-            return;
-        }
-        let typing = ev
-            .target()
-            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
-            .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"));
-        if typing || !view.call.with_untracked(|c| c.phase().in_room()) {
-            return;
-        }
-        match ev.key().as_str() {
-            "m" | "M" => keys.send(UiCommand::ToggleMic),
-            "c" | "C" => keys.send(UiCommand::ToggleCamera),
-            "i" | "I" => keys.send(UiCommand::Stats(!view.insight.with_untracked(|s| s.panel))),
-            "s" | "S" if media::screen_supported() => keys.send(UiCommand::ToggleScreen),
-            "Escape" => keys.send(UiCommand::Stats(false)),
-            _ => {}
-        }
+        crate::keys::on_key(&ev, view, &keys)
     });
     let closing = commands.clone();
     on_cleanup(move || {
@@ -86,6 +69,7 @@ pub fn App(
             <VideoStage view=view commands=commands.clone() />
             <Insight view=view commands=commands.clone() />
             <Controls view=view commands=commands.clone() />
+            <KeyHelp />
         </main>
     }
 }
@@ -148,6 +132,7 @@ pub fn StatusBanner(view: CallView) -> impl IntoView {
 /// Asks for a room and a name; also the way to pick another room after `room_full`.
 #[component]
 pub fn JoinForm(view: CallView, commands: Commands) -> impl IntoView {
+    let new_room = commands.clone();
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let room = view.room_input.get_untracked().trim().to_owned();
@@ -167,6 +152,8 @@ pub fn JoinForm(view: CallView, commands: Commands) -> impl IntoView {
                 prop:value=move || view.name_input.get()
                 on:input=move |ev| view.name_input.set(event_target_value(&ev)) />
             <button id="join" type="submit">{move || if again() { "Join again" } else { "Join" }}</button>
+            <button id="newroom" type="button" title="Make a room nobody can guess, and copy its link"
+                on:click=move |_| new_room.send(UiCommand::NewRoom)>"New room"</button>
         </form>
     }
 }
@@ -385,6 +372,14 @@ pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
                     {move || options(Kind::Audio)}
                 </select>
             </label>
+            <button id="fullscreen" type="button" title="Fullscreen (f)"
+                on:click=move |_| keys::toggle_fullscreen()>"Fullscreen"</button>
+            {keys::pip_supported().then(|| view! {
+                <button id="pip" type="button" title="The other person in a floating window"
+                    on:click=move |_| keys::toggle_pip()>"Picture in picture"</button>
+            })}
+            <button id="help" type="button" title="Keys (?)" aria-label="Keyboard keys"
+                on:click=move |_| keys::show_help(None)>"?"</button>
             <button id="copylink" type="button" aria-label="Copy the room link"
                 on:click=move |_| c5.send(UiCommand::CopyLink)>"Copy link"</button>
             <button id="hangup" type="button" class="danger" aria-label="Hang up"

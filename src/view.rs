@@ -36,6 +36,8 @@ pub enum UiCommand {
     },
     /// Copy the room link to the clipboard.
     CopyLink,
+    /// Make an unguessable room name for the form and copy its link.
+    NewRoom,
     /// Open or close the stats panel.
     Stats(bool),
     /// Share the screen, or stop.

@@ -55,6 +55,29 @@ async fn wait_remote_size(page: &Page, size: (u32, u32)) -> Result<()> {
     Ok(())
 }
 
+/// Runs `script` (a function body) until it returns something truthy (not `null`, `false`,
+/// `0` or `""`), for at most `within`; returns that.
+async fn wait_js(page: &Page, what: &str, within: Duration, script: &str) -> Result<String> {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let v = page.eval(script, vec![]).await?;
+        let truthy = match &v {
+            serde_json::Value::Null => false,
+            serde_json::Value::Bool(b) => *b,
+            serde_json::Value::Number(n) => n.as_f64() != Some(0.0),
+            serde_json::Value::String(s) => !s.is_empty(),
+            _ => true,
+        };
+        if truthy {
+            return Ok(v.as_str().map_or_else(|| v.to_string(), str::to_owned));
+        }
+        ensure(tokio::time::Instant::now() < deadline, || {
+            format!("{}: not {what} after {within:?} (last: {v})", page.label)
+        })?;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 async fn pressed(page: &Page, css: &str) -> Result<String> {
     let v = page
         .eval(
@@ -155,3 +178,93 @@ async fn screen_share(t: &mut Test) -> Result<()> {
     })
 }
 scenario!(screen_share_switches_and_comes_back, screen_share);
+
+/// "New room" on the start page: an unguessable name (22 URL-safe characters, 128 bits) in
+/// the form, a different one each time, its link copied or shown; joining it works. The `?`
+/// key shows the list of every key, `Esc` hides it.
+async fn new_room_and_keys(t: &mut Test) -> Result<()> {
+    let server = t.server(ServerKind::Duet).await?;
+    let page = t.launch("alice", Permission::Grant).await?;
+    page.goto(&format!("{}/?ice=none", server.origin())).await?;
+    wait_js(
+        &page,
+        "showing the join form",
+        CALL_WITHIN,
+        "return !!document.getElementById('newroom');",
+    )
+    .await?;
+    let read = "const f = document.getElementById('flash'); \
+                return [document.getElementById('room').value, f && !f.hidden ? f.textContent : ''];";
+    let mut names = Vec::new();
+    for _ in 0..2 {
+        let before = names.last().cloned().unwrap_or_default();
+        page.click("#newroom").await?;
+        let deadline = tokio::time::Instant::now() + SHOW_WITHIN;
+        let (name, flash) = loop {
+            let v = page.eval(read, vec![]).await?;
+            let name = v[0].as_str().unwrap_or_default().to_owned();
+            let flash = v[1].as_str().unwrap_or_default().to_owned();
+            if name != before && !flash.is_empty() {
+                break (name, flash);
+            }
+            ensure(tokio::time::Instant::now() < deadline, || {
+                format!("no new room after {SHOW_WITHIN:?}: room {name:?}, flash {flash:?}")
+            })?;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        println!("  new room {name}: {flash}");
+        ensure(
+            name.len() == 22
+                && name
+                    .bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'),
+            || format!("not a 128-bit URL-safe name: {name:?}"),
+        )?;
+        ensure(
+            flash.contains("link copied") || flash.contains(&format!("?room={name}")),
+            || format!("the link was neither copied nor shown: {flash:?}"),
+        )?;
+        names.push(name);
+    }
+    ensure(names[0] != names[1], || {
+        format!("the same name twice: {names:?}")
+    })?;
+
+    // `?` shows every key, Esc hides the list.
+    let help =
+        "const h = document.getElementById('keyhelp'); return h.hidden ? null : h.textContent;";
+    page.browser
+        .client()
+        .active_element()
+        .await?
+        .send_keys("?")
+        .await?;
+    let text = wait_js(&page, "showing the keys", SHOW_WITHIN, help).await?;
+    for what in ["microphone", "camera", "screen", "statistics", "Fullscreen"] {
+        ensure(text.contains(what), || {
+            format!("the key list lacks {what}: {text}")
+        })?;
+    }
+    page.browser
+        .client()
+        .active_element()
+        .await?
+        .send_keys("\u{e00c}")
+        .await?;
+    wait_js(
+        &page,
+        "hiding the keys",
+        SHOW_WITHIN,
+        "return document.getElementById('keyhelp').hidden;",
+    )
+    .await?;
+
+    // The name is a room like any other.
+    page.click("#join").await?;
+    page.wait_state(&["waiting"], CALL_WITHIN).await?;
+    Ok(())
+}
+scenario!(
+    new_room_makes_an_unguessable_name_and_keys_are_listed,
+    new_room_and_keys
+);

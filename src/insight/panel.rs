@@ -15,25 +15,8 @@ use web_sys::Element;
 
 use super::stats::{DASH, unit};
 use crate::call::Phase;
-use crate::dom::{attr, find, flag, text};
+use crate::dom::{attr, definitions, find, flag, text};
 use crate::view::{CallView, Commands, UiCommand};
-
-/// The `<dd>`s of the panel's rows, made the first time (the labels never change).
-fn rows(dl: &Element, labels: &[&str]) -> Vec<Element> {
-    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
-        return Vec::new();
-    };
-    let mut values = Vec::new();
-    for label in labels {
-        if let (Ok(dt), Ok(dd)) = (doc.create_element("dt"), doc.create_element("dd")) {
-            dt.set_text_content(Some(label));
-            let _ = dl.append_child(&dt);
-            let _ = dl.append_child(&dd);
-            values.push(dd);
-        }
-    }
-    values
-}
 
 /// See the module documentation. Shown while a peer link is up or being set up.
 #[component]
@@ -81,9 +64,9 @@ pub fn Insight(view: CallView, commands: Commands) -> impl IntoView {
         flag(&panel, "hidden", !s.panel);
         let figures = s.stats.unwrap_or_default().rows();
         let values = values.unwrap_or_else(|| {
-            let mut labels = vec!["Set-up"];
-            labels.extend(figures.iter().map(|(label, _)| *label));
-            rows(&dl, &labels)
+            let mut labels = vec![("Set-up", "")];
+            labels.extend(figures.iter().map(|(label, _)| (*label, "")));
+            definitions(&dl, &labels)
         });
         let setup = unit(s.setup.map(|d| d.as_secs_f64() * 1000.0), " ms");
         let texts = std::iter::once(setup).chain(figures.into_iter().map(|(_, v)| v));

@@ -60,14 +60,38 @@ impl Session {
         }
     }
 
-    pub(super) async fn copy_link(&mut self) {
+    /// Copies the current room's link.
+    pub(super) fn copy_link(&self) {
         let room = self
             .view
             .call
             .with_untracked(|c| c.room().map(str::to_owned));
-        let Some(room) = room.filter(|r| !r.is_empty()) else {
+        if let Some(room) = room.filter(|r| !r.is_empty()) {
+            self.copy_room_link(
+                &room,
+                "Link copied. Send it to the person you want to call.",
+            );
+        }
+    }
+
+    /// "New room": an unguessable room name in the form, and its link on the clipboard.
+    pub(super) fn new_room(&self) {
+        let Some(room) = crate::room_name::generate() else {
+            self.view.flash.set(Some(
+                "This browser cannot make a random room name: type one.".to_owned(),
+            ));
             return;
         };
+        self.view.room_input.set(room.clone());
+        self.copy_room_link(
+            &room,
+            "New room: link copied. Send it to the person you want to call, then press Join.",
+        );
+    }
+
+    /// Puts `room`'s link on the clipboard and says `copied`, or shows the link to copy by hand.
+    /// The clipboard answers off the session loop (the loop's future stays small).
+    fn copy_room_link(&self, room: &str, copied: &'static str) {
         let Some(window) = web_sys::window() else {
             return;
         };
@@ -76,16 +100,17 @@ impl Session {
             "{}{}{}",
             loc.origin().unwrap_or_default(),
             loc.pathname().unwrap_or_default(),
-            config::query_with(&current_query(), &room, None)
+            config::query_with(&current_query(), room, None)
         );
-        let copied =
-            wasm_bindgen_futures::JsFuture::from(window.navigator().clipboard().write_text(&link))
-                .await
-                .is_ok();
-        self.view.flash.set(Some(if copied {
-            "Link copied. Send it to the person you want to call.".to_owned()
-        } else {
-            format!("Copy this link: {link}")
-        }));
+        let written = window.navigator().clipboard().write_text(&link);
+        let flash = self.view.flash;
+        wasm_bindgen_futures::spawn_local(async move {
+            let done = wasm_bindgen_futures::JsFuture::from(written).await.is_ok();
+            flash.set(Some(if done {
+                copied.to_owned()
+            } else {
+                format!("Copy this link: {link}")
+            }));
+        });
     }
 }

@@ -164,7 +164,8 @@ impl Session {
             UiCommand::ToggleScreen => self.feed(Input::ToggleScreen).await,
             UiCommand::FirstRemoteFrame => self.feed(Input::FirstRemoteFrame).await,
             UiCommand::SelectDevice { kind, id } => self.switch_device(kind, &id).await,
-            UiCommand::CopyLink => self.copy_link().await,
+            UiCommand::CopyLink => self.copy_link(),
+            UiCommand::NewRoom => self.new_room(),
             UiCommand::Shutdown => self.feed(Input::HangUp).await,
         }
     }
