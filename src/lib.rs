@@ -8,6 +8,7 @@
 //! send ([`view`]). `main.rs` only mounts, so browser tests can mount the same components.
 
 pub mod call;
+pub mod chat;
 pub mod config;
 pub mod dom;
 pub mod early;

@@ -10,6 +10,7 @@ use web_sys::{HtmlVideoElement, MediaStream};
 use duet_protocol::signaling::ROOM_PATTERN;
 
 use crate::call::Phase;
+use crate::chat::panel::ChatPanel;
 use crate::config::Settings;
 use crate::dom::{attr, find, flag, text};
 use crate::insight::panel::Insight;
@@ -68,6 +69,7 @@ pub fn App(
             </Show>
             <VideoStage view=view commands=commands.clone() />
             <Insight view=view commands=commands.clone() />
+            <ChatPanel view=view commands=commands.clone() />
             <Controls view=view commands=commands.clone() />
             <KeyHelp />
         </main>

@@ -6,7 +6,7 @@ use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use leptos::prelude::*;
 use web_sys::MediaStream;
 
-use crate::call::{Call, Problem};
+use crate::call::{Call, ChatView, Problem};
 use crate::config::Settings;
 use crate::insight::monitor::Seen;
 use crate::media::{Device, Kind};
@@ -42,6 +42,10 @@ pub enum UiCommand {
     Stats(bool),
     /// Share the screen, or stop.
     ToggleScreen,
+    /// Send a chat message.
+    SendChat(String),
+    /// Open or close the chat panel.
+    ChatPanel(bool),
     /// The remote video shows its first frame (the set-up time's end).
     FirstRemoteFrame,
     /// The app is going away: hang up and end the session.
@@ -98,6 +102,8 @@ pub struct CallView {
     pub name_input: RwSignal<String>,
     /// Stats, quality, route and safety code (the call machine's insight part).
     pub insight: RwSignal<Seen>,
+    /// The chat (the call machine's chat part).
+    pub chat: RwSignal<ChatView>,
 }
 
 impl CallView {
@@ -124,6 +130,7 @@ impl CallView {
             room_input: RwSignal::new(settings.room.clone().unwrap_or_default()),
             name_input: RwSignal::new(settings.name.clone()),
             insight: RwSignal::new(Seen::default()),
+            chat: RwSignal::new(ChatView::default()),
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Sharing in the call (issue 14): the screen replaces the camera at the other side and in
 //! the sharer's own preview without a new offer, Duet's button and the browser's own "stop
 //! sharing" both put the camera back, and a camera turned off before sharing is still off
-//! after.
+//! after; chat both ways (markup shown as text, the unread count, the length limit), hidden
+//! with the reason against the original client; "New room" and the key list.
 //!
 //!   cargo test -p duet-e2e --test share [-- NAME] [--nocapture]
 
@@ -268,3 +269,161 @@ scenario!(
     new_room_makes_an_unguessable_name_and_keys_are_listed,
     new_room_and_keys
 );
+
+/// The text of every element matching `css`, in order.
+async fn texts(page: &Page, css: &str) -> Result<Vec<String>> {
+    let script = format!(
+        "return [...document.querySelectorAll({})].map(e => e.textContent);",
+        serde_json::Value::from(css)
+    );
+    let v = page.eval(&script, vec![]).await?;
+    Ok(serde_json::from_value(v)?)
+}
+
+/// Waits until an element matching `css` is on the page and not hidden.
+async fn wait_shown(page: &Page, css: &str) -> Result<()> {
+    let script = format!(
+        "const e = document.querySelector({}); return !!e && !e.closest('[hidden]');",
+        serde_json::Value::from(css)
+    );
+    wait_js(page, &format!("showing {css}"), SHOW_WITHIN, &script).await?;
+    Ok(())
+}
+
+/// Types `text` into the chat box and presses Enter.
+async fn type_chat(page: &Page, text: &str) -> Result<()> {
+    let input = page
+        .browser
+        .client()
+        .find(fantoccini::Locator::Css("#chatinput"))
+        .await?;
+    input.send_keys(text).await?;
+    input.send_keys("\u{E007}").await?;
+    Ok(())
+}
+
+/// Chat both ways: text with markup arrives as text, the unread count shows while the panel
+/// is closed, a message over the limit is refused with the reason and kept in the box.
+async fn chat(t: &mut Test) -> Result<()> {
+    let server = t.server(ServerKind::Duet).await?;
+    let (a, b) = duet_pair(t, &server, "chat").await?;
+    for p in [&a, &b] {
+        wait_shown(p, "#chattoggle").await?;
+    }
+    a.click("#chattoggle").await?;
+    let marked = "hello <b>bob</b> <img src=x onerror=\"document.title='owned'\">";
+    type_chat(&a, marked).await?;
+    wait_js(
+        &b,
+        "counting one unread message",
+        SHOW_WITHIN,
+        "const u = document.getElementById('chatunread'); return !u.hidden && u.textContent === '1';",
+    )
+    .await?;
+    b.click("#chattoggle").await?;
+    wait_js(
+        &b,
+        "showing alice's message",
+        SHOW_WITHIN,
+        "return document.querySelectorAll('#chat li.peer').length === 1;",
+    )
+    .await?;
+    let got = texts(&b, "#chat li.peer").await?;
+    ensure(got == [marked], || format!("bob shows {got:?}"))?;
+    let markup = b
+        .eval(
+            "return document.querySelectorAll('#chat b, #chat img').length + ':' + document.title;",
+            vec![],
+        )
+        .await?;
+    ensure(
+        markup
+            .as_str()
+            .is_some_and(|m| m.starts_with("0:") && !m.ends_with("owned")),
+        || format!("markup was interpreted: {markup}"),
+    )?;
+    ensure(
+        b.eval(
+            "return document.getElementById('chatunread').hidden;",
+            vec![],
+        )
+        .await?
+            == true,
+        || "unread count still shown with the panel open".into(),
+    )?;
+    type_chat(&b, "hi alice & co").await?;
+    wait_js(
+        &a,
+        "showing bob's answer",
+        SHOW_WITHIN,
+        "return [...document.querySelectorAll('#chat li.peer')].map(e => e.textContent).join() === 'hi alice & co';",
+    )
+    .await?;
+    let mine = texts(&a, "#chat li.me").await?;
+    ensure(mine == [marked], || {
+        format!("alice's own history: {mine:?}")
+    })?;
+    println!("  both ways, markup shown as text");
+
+    // Over the limit: refused, the reason shown, the text kept.
+    let long = "x".repeat(2001);
+    a.eval(
+        "document.getElementById('chatinput').value = arguments[0];",
+        vec![long.into()],
+    )
+    .await?;
+    type_chat(&a, "").await?;
+    let notice = wait_js(
+        &a,
+        "refusing the long message",
+        SHOW_WITHIN,
+        "const n = document.getElementById('sharenotice'); return !n.hidden && n.textContent;",
+    )
+    .await?;
+    ensure(notice.contains("2000") && notice.contains("2001"), || {
+        format!("the notice: {notice}")
+    })?;
+    let kept = a
+        .eval(
+            "return document.getElementById('chatinput').value.length;",
+            vec![],
+        )
+        .await?;
+    ensure(kept == 2001, || {
+        format!("the long text was not kept: {kept}")
+    })?;
+    let at_bob = texts(&b, "#chat li").await?;
+    ensure(at_bob.len() == 2, || {
+        format!("bob got something more: {at_bob:?}")
+    })
+}
+scenario!(chat_both_ways_shows_markup_as_text, chat);
+
+/// Against the original client (no data channel): Duet's chat stays hidden and the page says
+/// why; the call plays.
+async fn seed_has_no_chat(t: &mut Test) -> Result<()> {
+    let server = t.server(ServerKind::Duet).await?;
+    let a = t
+        .open("duet", App::Duet, &server, "mixed", Permission::Grant)
+        .await?;
+    a.wait_in_room(App::Duet, CALL_WITHIN).await?;
+    let b = t
+        .open("seed", App::Seed, &server, "mixed", Permission::Grant)
+        .await?;
+    a.wait_state(&["connected"], CALL_WITHIN).await?;
+    wait_shown(&a, "#chatunavailable").await?;
+    let hidden = a
+        .eval(
+            "return ['#chattoggle', '#chatpanel'].every(c => document.querySelector(c).hidden);",
+            vec![],
+        )
+        .await?;
+    ensure(hidden == true, || {
+        "the chat is shown against the original client".into()
+    })?;
+    println!("  duet says: {:?}", texts(&a, "#chatunavailable").await?);
+    a.wait_playing(CALL_WITHIN).await?;
+    b.wait_playing(CALL_WITHIN).await?;
+    Ok(())
+}
+scenario!(chat_hidden_against_the_original_client, seed_has_no_chat);

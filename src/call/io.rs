@@ -36,6 +36,21 @@ pub enum LinkState {
     HandshakeFailed,
 }
 
+/// What the link's chat channel reports.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChannelEvent {
+    /// It opened.
+    Open,
+    /// It closed.
+    Closed,
+    /// A text frame.
+    Text(String),
+    /// A binary frame (the chat takes none).
+    Binary,
+    /// A text frame too large to read at all (not copied out of the browser).
+    Oversized,
+}
+
 /// What a peer link reports, tagged with its number in [`Input::Link`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum LinkInput {
@@ -58,6 +73,8 @@ pub enum LinkInput {
     /// The safety code of the applied descriptions (answers [`Action::WorkOutSafetyCode`];
     /// `None`: a description or its fingerprint is missing, or the browser cannot hash).
     SafetyCode(Option<String>),
+    /// The chat channel's event.
+    Chat(ChannelEvent),
 }
 
 /// Something that happened, fed to [`super::Machine::handle`].
@@ -94,6 +111,10 @@ pub enum Input {
     /// The user turned the camera on or off (the quality rule expects no video bitrate while
     /// it is off).
     Camera(bool),
+    /// The user sends a chat message.
+    SendChat(String),
+    /// The user opens or closes the chat panel.
+    ChatPanel(bool),
     /// The share-screen button or the `s` key.
     ToggleScreen,
     /// The screen request of this number gave a screen track (the session holds it).
@@ -152,6 +173,8 @@ pub enum Action {
     /// Work out the safety code from the link's applied descriptions; answer with
     /// [`LinkInput::SafetyCode`].
     WorkOutSafetyCode,
+    /// Send this frame on the link's chat channel.
+    SendChat(String),
     /// Open the browser's screen picker (getDisplayMedia); answer with
     /// [`Input::ScreenGranted`] / [`Input::ScreenRefused`] carrying this number.
     CaptureScreen(u64),

@@ -16,6 +16,7 @@ use duet_protocol::signaling::{JoinRoom, ServerMessage, SessionDescription};
 use super::io::{Action, Input, LinkState};
 use super::screen::Screen;
 use super::{Call, Phase, Problem};
+use crate::chat::{Chat, ChatInput};
 use crate::insight::monitor::{self, Monitor, Seen};
 
 /// Where the attempt stands overall.
@@ -157,6 +158,10 @@ pub struct Machine {
     /// Screen sharing (see [`super::screen`]) and its current request's number.
     pub(super) screen: Screen,
     pub(super) screen_id: u64,
+    /// The chat of this call, why the last message was not sent, and how many were.
+    pub(super) chat: Chat,
+    pub(super) chat_error: Option<String>,
+    pub(super) chat_sent: u64,
     /// Numbers handed out to resources (media request, signaling connection, link).
     next_id: u64,
     media_id: u64,
@@ -209,6 +214,8 @@ impl Machine {
             Input::FirstRemoteFrame if live => self.see(monitor::Input::FirstRemoteFrame, now),
             Input::Camera(on) if live => self.see(monitor::Input::Camera(on), now),
             Input::ToggleScreen if live => self.toggle_screen(),
+            Input::SendChat(text) if live => self.send_chat(&text),
+            Input::ChatPanel(open) if live => self.chat(ChatInput::Panel(open), now),
             Input::ScreenGranted(id) => self.screen_granted(id),
             Input::ScreenRefused(id) => self.screen_refused(id),
             Input::ScreenEnded(id) => self.screen_ended(id),
@@ -224,10 +231,14 @@ impl Machine {
 
     /// When [`Machine::handle_timeout`] wants to run next.
     pub fn poll_timeout(&self) -> Option<Duration> {
-        [self.call_deadline(), self.insight.poll_timeout()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            self.call_deadline(),
+            self.insight.poll_timeout(),
+            self.chat.poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// The next deadline of the call itself (recovery, the exit check), without the insight
@@ -438,6 +449,8 @@ impl Machine {
             self.act(Action::CloseLink);
         }
         self.insight.link_closed();
+        // The old link's channel is gone (its events are not listened to any more).
+        self.chat.handle(ChatInput::ChannelClosed, Duration::ZERO);
         let id = self.next_id();
         self.link = Some(Link {
             id,

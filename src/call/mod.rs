@@ -7,10 +7,11 @@
 //!
 //! - [`machine`]: the state, joining and leaving, the camera, the room's messages;
 //! - [`negotiation`]: the peer link's offers and answers, the exit check, recovery;
-//! - [`screen`]: screen sharing; the stats, quality and safety code are
+//! - [`screen`]: screen sharing; [`chat`]: the chat ([`crate::chat::Chat`], a part); the stats, quality and safety code are
 //!   [`crate::insight::monitor::Monitor`], a part the machine feeds;
 //! - [`io`]: inputs and actions; [`phase`], [`problem`]: what the page says.
 
+mod chat;
 mod io;
 mod machine;
 mod negotiation;
@@ -22,7 +23,8 @@ mod tests;
 
 use std::time::Duration;
 
-pub use io::{Action, Input, LinkInput, LinkState};
+pub use chat::ChatView;
+pub use io::{Action, ChannelEvent, Input, LinkInput, LinkState};
 pub use machine::Machine;
 pub use phase::{Call, Phase};
 pub use problem::Problem;

@@ -164,6 +164,7 @@ impl Machine {
             LinkInput::Packets(count) => self.on_packets(count, now),
             LinkInput::Stats(sample) => self.see(monitor::Input::Reading(sample), now),
             LinkInput::SafetyCode(code) => self.see(monitor::Input::SafetyCode(code), now),
+            LinkInput::Chat(event) => self.on_channel(event, now),
         }
     }
 
@@ -176,7 +177,10 @@ impl Machine {
         let before = link.state.replace(state);
         match state {
             LinkState::Connecting => {}
-            LinkState::Connected => self.see(monitor::Input::LinkConnected, now),
+            LinkState::Connected => {
+                self.see(monitor::Input::LinkConnected, now);
+                self.chat(crate::chat::ChatInput::CallConnected, now);
+            }
             _ => self.see(monitor::Input::LinkInterrupted, now),
         }
         let Some(link) = self.link.as_mut() else {
@@ -235,6 +239,7 @@ impl Machine {
     pub fn handle_timeout(&mut self, now: Duration) {
         self.insight.handle_timeout(now);
         self.take_insight_actions();
+        self.chat.handle_timeout(now);
         let due = |t: Option<Duration>| t.is_some_and(|t| t <= now);
         if due(self.timers.grace) {
             self.timers.grace = None;

@@ -23,13 +23,14 @@ use web_sys::{
     RtcSessionDescriptionInit, RtcSignalingState, RtcTrackEvent,
 };
 
+mod chat;
 mod dictionaries;
 pub mod stats;
 
 use self::dictionaries::{
     candidate_to_js, description_from_js, description_to_js, ice_servers_to_js,
 };
-pub use crate::call::LinkState;
+pub use crate::call::{ChannelEvent, LinkState};
 use crate::config::IceServer;
 use crate::js::js_string;
 use crate::media::{Kind, LocalMedia};
@@ -85,6 +86,8 @@ pub enum PeerEvent {
     /// An ICE candidate error (`icecandidateerror`): the STUN/TURN error code (401 and 403 mean
     /// a relay refused our credentials).
     CandidateError(u16),
+    /// The chat channel's event.
+    Chat(ChannelEvent),
 }
 
 type Sink = Rc<dyn Fn(u64, PeerEvent)>;
@@ -102,6 +105,7 @@ pub struct PeerLink {
     _on_track: Closure<dyn FnMut(RtcTrackEvent)>,
     _on_state: Closure<dyn FnMut()>,
     _on_candidate_error: Closure<dyn FnMut(web_sys::Event)>,
+    chat: chat::ChatChannel,
 }
 
 impl PeerLink {
@@ -180,6 +184,8 @@ impl PeerLink {
         });
         pc.set_onconnectionstatechange(Some(on_state.as_ref().unchecked_ref()));
 
+        // Before any offer, so every offer carries the data section.
+        let chat = chat::ChatChannel::open(&pc, id, sink.clone());
         let s = sink;
         let on_candidate_error =
             Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
@@ -208,6 +214,7 @@ impl PeerLink {
             _on_track: on_track,
             _on_state: on_state,
             _on_candidate_error: on_candidate_error,
+            chat,
         })
     }
 
@@ -431,6 +438,11 @@ impl PeerLink {
         }
     }
 
+    /// Sends a frame on the chat channel.
+    pub fn send_chat(&self, frame: &str) {
+        self.chat.send(frame);
+    }
+
     /// The browser's connection, for reading its stats and applied descriptions off the
     /// session loop ([`stats`]).
     pub fn connection(&self) -> RtcPeerConnection {
@@ -452,6 +464,7 @@ impl PeerLink {
         self.pc.set_ontrack(None);
         self.pc.set_onconnectionstatechange(None);
         let _ = js_sys::Reflect::set(&self.pc, &"onicecandidateerror".into(), &JsValue::NULL);
+        self.chat.close();
         self.pc.close();
         for t in self.remote.get_tracks().iter() {
             let t: MediaStreamTrack = t.unchecked_into();

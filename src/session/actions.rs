@@ -130,6 +130,11 @@ impl Session {
                     let _ = tx.unbounded_send(Event::Call(Input::Link(id, input)));
                 });
             }
+            Action::SendChat(frame) => {
+                if let Some((_, link)) = &self.link {
+                    link.send_chat(&frame);
+                }
+            }
             Action::CaptureScreen(id) => self.capture_screen(id),
             Action::SendScreen => self.send_screen().await,
             Action::StopScreen => self.stop_screen().await,
@@ -170,6 +175,7 @@ impl Session {
                 PeerEvent::CandidateError(code) => {
                     Event::Call(Input::Link(id, LinkInput::CandidateError(code)))
                 }
+                PeerEvent::Chat(ev) => Event::Call(Input::Link(id, LinkInput::Chat(ev))),
             };
             let _ = tx.unbounded_send(event);
         });

@@ -138,6 +138,10 @@ impl Session {
         if self.view.insight.try_with_untracked(|s| *s != seen) == Some(true) {
             self.view.insight.set(seen);
         }
+        let chat = self.machine.chat_view();
+        if self.view.chat.try_with_untracked(|c| *c != chat) == Some(true) {
+            self.view.chat.set(chat);
+        }
         self.timer = self.machine.poll_timeout().map(|at| {
             let tx = self.tx.clone();
             let wait = at.saturating_sub(now()).as_millis().min(u32::MAX as u128) as u32;
@@ -162,6 +166,8 @@ impl Session {
             }
             UiCommand::Stats(open) => self.feed(Input::StatsPanel(open)).await,
             UiCommand::ToggleScreen => self.feed(Input::ToggleScreen).await,
+            UiCommand::SendChat(text) => self.feed(Input::SendChat(text)).await,
+            UiCommand::ChatPanel(open) => self.feed(Input::ChatPanel(open)).await,
             UiCommand::FirstRemoteFrame => self.feed(Input::FirstRemoteFrame).await,
             UiCommand::SelectDevice { kind, id } => self.switch_device(kind, &id).await,
             UiCommand::CopyLink => self.copy_link(),

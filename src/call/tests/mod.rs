@@ -3,6 +3,7 @@
 //! view they must produce.
 
 mod calls;
+mod chat;
 mod insight;
 mod recovery;
 mod screen;
