@@ -136,6 +136,22 @@ async fn relay_call(t: &mut Test, both: bool) -> Result<()> {
                     )
                 },
             )?;
+            // The page says so too: its stats hook shows the relayed route (issue 13).
+            let deadline = tokio::time::Instant::now() + STATE_WITHIN;
+            loop {
+                let seen = duet_e2e::insight::read(page).await?;
+                if seen.route.as_deref() == Some("relay") {
+                    println!("  {} shows #stats[data-route=relay]", page.label);
+                    break;
+                }
+                ensure(tokio::time::Instant::now() < deadline, || {
+                    format!(
+                        "{}: #stats[data-route] is {:?}, not relay",
+                        page.label, seen.route
+                    )
+                })?;
+                tokio::time::sleep(Duration::from_millis(150)).await;
+            }
         }
     }
     Ok(())
