@@ -354,11 +354,13 @@ pub struct Device {
     pub id: String,
     /// Label (empty before permission is granted; a fallback name is used then).
     pub label: String,
-    /// Camera or microphone.
+    /// Camera or microphone, or (with `output`) a speaker.
     pub kind: Kind,
+    /// An audio output (a speaker or headphones), for the remote audio's `setSinkId`.
+    pub output: bool,
 }
 
-/// Lists cameras and microphones.
+/// Lists cameras, microphones and audio outputs.
 pub async fn devices() -> Vec<Device> {
     let Ok(md) = media_devices() else {
         return Vec::new();
@@ -373,27 +375,21 @@ pub async fn devices() -> Vec<Device> {
     let mut out = Vec::new();
     for (i, info) in list.iter().enumerate() {
         let info: MediaDeviceInfo = info.unchecked_into();
-        let kind = match info.kind() {
-            MediaDeviceKind::Audioinput => Kind::Audio,
-            MediaDeviceKind::Videoinput => Kind::Video,
+        let (kind, output, name) = match info.kind() {
+            MediaDeviceKind::Audioinput => (Kind::Audio, false, "Microphone"),
+            MediaDeviceKind::Videoinput => (Kind::Video, false, "Camera"),
+            MediaDeviceKind::Audiooutput => (Kind::Audio, true, "Speaker"),
             _ => continue,
         };
         let mut label = info.label();
         if label.is_empty() {
-            label = format!(
-                "{} {}",
-                if kind == Kind::Audio {
-                    "Microphone"
-                } else {
-                    "Camera"
-                },
-                i + 1
-            );
+            label = format!("{name} {}", i + 1);
         }
         out.push(Device {
             id: info.device_id(),
             label,
             kind,
+            output,
         });
     }
     out
@@ -429,6 +425,14 @@ impl Drop for DeviceWatcher {
             );
         }
     }
+}
+
+/// Whether this browser can send audio to a chosen output (`HTMLMediaElement.setSinkId`;
+/// Safari and phones cannot): the speaker picker is left out where it cannot work.
+pub fn sink_supported() -> bool {
+    js_sys::Reflect::get(&js_sys::global(), &"HTMLMediaElement".into())
+        .and_then(|c| js_sys::Reflect::get(&c, &"prototype".into()))
+        .is_ok_and(|p| js_sys::Reflect::has(&p, &"setSinkId".into()).unwrap_or(false))
 }
 
 /// Whether this browser can share a screen at all (phones cannot): the control is left out

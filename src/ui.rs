@@ -160,6 +160,33 @@ pub fn JoinForm(view: CallView, commands: Commands) -> impl IntoView {
     }
 }
 
+/// Plays the other person's sound on the output `id` (`setSinkId`); says so when the browser
+/// refuses (no permission for that device, or it went away).
+fn set_speaker(view: CallView, id: String) {
+    let Some(video) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id("remotevideo"))
+    else {
+        return;
+    };
+    let set = js_sys::Reflect::get(&video, &"setSinkId".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .and_then(|f| f.call1(&video, &id.as_str().into()).ok())
+        .and_then(|p| p.dyn_into::<js_sys::Promise>().ok());
+    let Some(set) = set else { return };
+    wasm_bindgen_futures::spawn_local(async move {
+        if wasm_bindgen_futures::JsFuture::from(set).await.is_ok() {
+            view.speaker_id.set(Some(id));
+        } else {
+            view.flash.set(Some(
+                "Could not switch the speaker: the browser refused that output. Pick another one."
+                    .to_owned(),
+            ));
+        }
+    });
+}
+
 /// Shows `stream` in `video`. When the browser refuses to autoplay with sound (no user gesture
 /// yet, not capturing), plays muted and sets `refused` so the stage offers an unmute button.
 fn attach(video: &HtmlVideoElement, stream: Option<&MediaStream>, refused: Option<RwSignal<bool>>) {
@@ -249,7 +276,8 @@ pub fn VideoStage(view: CallView, commands: Commands) -> impl IntoView {
     }
 }
 
-/// Mute, camera, screen share, device pickers, copy link, hang up.
+/// Mute, camera, screen share, device pickers (and the speaker where it can be chosen),
+/// fullscreen, picture-in-picture, the key list, copy link, hang up.
 #[component]
 pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
     let nav: NodeRef<html::Nav> = NodeRef::new();
@@ -322,17 +350,19 @@ pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
     let c5 = commands.clone();
     let c6 = commands.clone();
     let c7 = commands;
-    let options = move |kind: Kind| {
+    // One list for the three pickers (one copy of its code in the bundle).
+    let options = move |kind: Kind, output: bool| {
         view.devices
             .get()
             .into_iter()
-            .filter(|d| d.kind == kind)
+            .filter(|d| d.kind == kind && d.output == output)
             .map(|d| {
                 // Mark the device in use, whenever the list or the choice changes (setting the
                 // select's value alone does not survive its options being re-rendered).
-                let current = match kind {
-                    Kind::Audio => view.mic_id,
-                    Kind::Video => view.camera_id,
+                let current = match (kind, output) {
+                    (Kind::Audio, true) => view.speaker_id,
+                    (Kind::Audio, false) => view.mic_id,
+                    (Kind::Video, _) => view.camera_id,
                 };
                 let id = d.id.clone();
                 view! {
@@ -363,7 +393,7 @@ pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
                 <select id="camera-select" aria-label="Camera"
                     prop:value=move || view.camera_id.get().unwrap_or_default()
                     on:change=move |ev| c3.send(UiCommand::SelectDevice { kind: Kind::Video, id: event_target_value(&ev) })>
-                    {move || options(Kind::Video)}
+                    {move || options(Kind::Video, false)}
                 </select>
             </label>
             <label class="picker">
@@ -371,9 +401,19 @@ pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
                 <select id="mic-select" aria-label="Microphone"
                     prop:value=move || view.mic_id.get().unwrap_or_default()
                     on:change=move |ev| c4.send(UiCommand::SelectDevice { kind: Kind::Audio, id: event_target_value(&ev) })>
-                    {move || options(Kind::Audio)}
+                    {move || options(Kind::Audio, false)}
                 </select>
             </label>
+            // Where the browser can route audio (setSinkId) and has outputs to choose from.
+            {media::sink_supported().then(|| view! {
+                <label class="picker" hidden=move || !view.devices.with(|l| l.iter().any(|d| d.output))>
+                    <span>"Speaker"</span>
+                    <select id="speaker-select" aria-label="Speaker"
+                        on:change=move |ev| set_speaker(view, event_target_value(&ev))>
+                        {move || options(Kind::Audio, true)}
+                    </select>
+                </label>
+            })}
             <button id="fullscreen" type="button" title="Fullscreen (f)"
                 on:click=move |_| keys::toggle_fullscreen()>"Fullscreen"</button>
             {keys::pip_supported().then(|| view! {

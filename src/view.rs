@@ -88,6 +88,8 @@ pub struct CallView {
     pub camera_id: RwSignal<Option<String>>,
     /// The microphone in use.
     pub mic_id: RwSignal<Option<String>>,
+    /// The audio output chosen for the other person's sound (`None`: the default).
+    pub speaker_id: RwSignal<Option<String>>,
     /// The local stream for `#localvideo`.
     pub local_stream: RwSignal<Option<MediaStream>, LocalStorage>,
     /// The remote stream for `#remotevideo`.
@@ -123,6 +125,7 @@ impl CallView {
             devices: RwSignal::new(Vec::new()),
             camera_id: RwSignal::new(None),
             mic_id: RwSignal::new(None),
+            speaker_id: RwSignal::new(None),
             local_stream: RwSignal::new_local(None),
             remote_stream: RwSignal::new_local(None),
             remote_muted: RwSignal::new(false),

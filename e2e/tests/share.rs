@@ -89,6 +89,60 @@ async fn pressed(page: &Page, css: &str) -> Result<String> {
     Ok(v.as_str().unwrap_or_default().to_owned())
 }
 
+/// The speaker picker is there exactly where the browser can route audio (`setSinkId`), shown
+/// exactly when the browser lists outputs, each of them an option.
+async fn speaker_picker_follows_the_browser(page: &Page) -> Result<()> {
+    let v = page
+        .browser
+        .client()
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             navigator.mediaDevices.enumerateDevices().then((l) => {
+               const sel = document.getElementById('speaker-select');
+               done({
+                 supported: 'setSinkId' in HTMLMediaElement.prototype,
+                 present: !!sel,
+                 outputs: l.filter((d) => d.kind === 'audiooutput').length,
+                 options: sel ? sel.options.length : 0,
+                 shown: !!sel && !sel.closest('[hidden]'),
+               });
+             });",
+            vec![],
+        )
+        .await?;
+    println!("  speaker picker: {v}");
+    let outputs = v["outputs"].as_u64().unwrap_or(0);
+    ensure(v["present"] == v["supported"], || {
+        format!("the speaker picker's presence does not follow setSinkId: {v}")
+    })?;
+    if v["present"] == true {
+        ensure(
+            v["shown"] == (outputs > 0) && v["options"].as_u64() == Some(outputs),
+            || format!("the speaker picker does not list the outputs: {v}"),
+        )?;
+    }
+    if v["shown"] == true && outputs > 1 {
+        // Choosing another output routes the other person's sound there.
+        page.eval(
+            "const s = document.getElementById('speaker-select');
+             s.selectedIndex = s.options.length - 1;
+             s.dispatchEvent(new Event('change', {bubbles: true}));",
+            vec![],
+        )
+        .await?;
+        wait_js(
+            page,
+            "playing on the chosen output",
+            SHOW_WITHIN,
+            "const s = document.getElementById('speaker-select');
+             return document.getElementById('remotevideo').sinkId === s.value;",
+        )
+        .await?;
+        println!("  the other person's sound plays on the chosen output");
+    }
+    Ok(())
+}
+
 /// Screen share: alice's screen replaces her camera at bob's and in her own preview, without a
 /// new offer; her button stops it; the browser's own "stop sharing" (the track ends) stops it
 /// too; a camera turned off before sharing is still off afterwards.
@@ -125,6 +179,7 @@ async fn screen_share(t: &mut Test) -> Result<()> {
         "#screenshare not pressed".into()
     })?;
     println!("  bob sees the screen {screen:?} (camera was {camera:?})");
+    speaker_picker_follows_the_browser(&a).await?;
     a.click("#screenshare").await?;
     wait_remote_size(&b, camera).await?;
     ensure(pressed(&a, "#screenshare").await? == "false", || {
