@@ -20,6 +20,7 @@ pub mod peer;
 pub mod room_name;
 pub mod session;
 pub mod signaling;
+pub mod transfer;
 pub mod ui;
 pub mod view;
 
