@@ -51,6 +51,19 @@ pub enum ChannelEvent {
     Oversized,
 }
 
+/// What the link's file channel reports (binary chunks go to [`super::Machine::take_chunk`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FilesEvent {
+    /// It opened.
+    Open,
+    /// It closed.
+    Closed,
+    /// A text frame (offers, confirmations, cancels).
+    Text(String),
+    /// Its `bufferedAmount` now (after sending, and on `bufferedamountlow`).
+    Buffered(u64),
+}
+
 /// What a peer link reports, tagged with its number in [`Input::Link`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum LinkInput {
@@ -75,6 +88,8 @@ pub enum LinkInput {
     SafetyCode(Option<String>),
     /// The chat channel's event.
     Chat(ChannelEvent),
+    /// The file channel's event.
+    Files(FilesEvent),
 }
 
 /// Something that happened, fed to [`super::Machine::handle`].
@@ -111,6 +126,8 @@ pub enum Input {
     /// The user turned the camera on or off (the quality rule expects no video bitrate while
     /// it is off).
     Camera(bool),
+    /// The user cancels the file transfer with this key.
+    CancelFile(u64),
     /// The user sends a chat message.
     SendChat(String),
     /// The user opens or closes the chat panel.
@@ -175,6 +192,9 @@ pub enum Action {
     WorkOutSafetyCode,
     /// Send this frame on the link's chat channel.
     SendChat(String),
+    /// What the file transfers ask for (send a frame, read a slice, send a chunk, release a
+    /// file, assemble or discard a received one).
+    Files(crate::transfer::Action),
     /// Open the browser's screen picker (getDisplayMedia); answer with
     /// [`Input::ScreenGranted`] / [`Input::ScreenRefused`] carrying this number.
     CaptureScreen(u64),

@@ -162,6 +162,8 @@ pub struct Machine {
     pub(super) chat: Chat,
     pub(super) chat_error: Option<String>,
     pub(super) chat_sent: u64,
+    /// The files of this call, both ways.
+    pub(super) transfers: crate::transfer::Transfers,
     /// Numbers handed out to resources (media request, signaling connection, link).
     next_id: u64,
     media_id: u64,
@@ -216,6 +218,7 @@ impl Machine {
             Input::ToggleScreen if live => self.toggle_screen(),
             Input::SendChat(text) if live => self.send_chat(&text),
             Input::ChatPanel(open) if live => self.chat(ChatInput::Panel(open), now),
+            Input::CancelFile(key) if live => self.files(crate::transfer::Input::Cancel(key), now),
             Input::ScreenGranted(id) => self.screen_granted(id),
             Input::ScreenRefused(id) => self.screen_refused(id),
             Input::ScreenEnded(id) => self.screen_ended(id),
@@ -235,6 +238,7 @@ impl Machine {
             self.call_deadline(),
             self.insight.poll_timeout(),
             self.chat.poll_timeout(),
+            self.transfers.poll_timeout(),
         ]
         .into_iter()
         .flatten()
@@ -451,6 +455,9 @@ impl Machine {
         self.insight.link_closed();
         // The old link's channel is gone (its events are not listened to any more).
         self.chat.handle(ChatInput::ChannelClosed, Duration::ZERO);
+        self.transfers
+            .handle(crate::transfer::Input::ChannelClosed, Duration::ZERO);
+        self.take_file_actions();
         let id = self.next_id();
         self.link = Some(Link {
             id,

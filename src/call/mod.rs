@@ -12,6 +12,7 @@
 //! - [`io`]: inputs and actions; [`phase`], [`problem`]: what the page says.
 
 mod chat;
+mod files;
 mod io;
 mod machine;
 mod negotiation;
@@ -24,7 +25,7 @@ mod tests;
 use std::time::Duration;
 
 pub use chat::ChatView;
-pub use io::{Action, ChannelEvent, Input, LinkInput, LinkState};
+pub use io::{Action, ChannelEvent, FilesEvent, Input, LinkInput, LinkState};
 pub use machine::Machine;
 pub use phase::{Call, Phase};
 pub use problem::Problem;

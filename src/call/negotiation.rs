@@ -165,6 +165,7 @@ impl Machine {
             LinkInput::Stats(sample) => self.see(monitor::Input::Reading(sample), now),
             LinkInput::SafetyCode(code) => self.see(monitor::Input::SafetyCode(code), now),
             LinkInput::Chat(event) => self.on_channel(event, now),
+            LinkInput::Files(event) => self.on_files(event, now),
         }
     }
 
@@ -240,6 +241,8 @@ impl Machine {
         self.insight.handle_timeout(now);
         self.take_insight_actions();
         self.chat.handle_timeout(now);
+        self.transfers.handle_timeout(now);
+        self.take_file_actions();
         let due = |t: Option<Duration>| t.is_some_and(|t| t <= now);
         if due(self.timers.grace) {
             self.timers.grace = None;

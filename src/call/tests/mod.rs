@@ -4,6 +4,7 @@
 
 mod calls;
 mod chat;
+mod files;
 mod insight;
 mod recovery;
 mod screen;
