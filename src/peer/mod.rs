@@ -25,12 +25,13 @@ use web_sys::{
 
 mod chat;
 mod dictionaries;
+mod files;
 pub mod stats;
 
 use self::dictionaries::{
     candidate_to_js, description_from_js, description_to_js, ice_servers_to_js,
 };
-pub use crate::call::{ChannelEvent, LinkState};
+pub use crate::call::{ChannelEvent, FilesEvent, LinkState};
 use crate::config::IceServer;
 use crate::js::js_string;
 use crate::media::{Kind, LocalMedia};
@@ -88,6 +89,10 @@ pub enum PeerEvent {
     CandidateError(u16),
     /// The chat channel's event.
     Chat(ChannelEvent),
+    /// The file channel's event.
+    Files(FilesEvent),
+    /// A binary chunk on the file channel (the session asks the machine whether to keep it).
+    FileChunk(js_sys::ArrayBuffer),
 }
 
 type Sink = Rc<dyn Fn(u64, PeerEvent)>;
@@ -106,6 +111,7 @@ pub struct PeerLink {
     _on_state: Closure<dyn FnMut()>,
     _on_candidate_error: Closure<dyn FnMut(web_sys::Event)>,
     chat: chat::ChatChannel,
+    files: files::FileChannel,
 }
 
 impl PeerLink {
@@ -186,6 +192,7 @@ impl PeerLink {
 
         // Before any offer, so every offer carries the data section.
         let chat = chat::ChatChannel::open(&pc, id, sink.clone());
+        let files = files::FileChannel::open(&pc, id, sink.clone());
         let s = sink;
         let on_candidate_error =
             Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
@@ -215,6 +222,7 @@ impl PeerLink {
             _on_state: on_state,
             _on_candidate_error: on_candidate_error,
             chat,
+            files,
         })
     }
 
@@ -438,6 +446,17 @@ impl PeerLink {
         }
     }
 
+    /// Sends a text frame on the file channel.
+    pub fn send_file_text(&self, frame: &str) {
+        self.files.send_text(frame);
+    }
+
+    /// Sends a chunk on the file channel; returns the channel's `bufferedAmount` after it.
+    pub fn send_file_bytes(&self, bytes: &js_sys::Uint8Array) -> u64 {
+        self.files.send_bytes(bytes);
+        self.files.buffered()
+    }
+
     /// Sends a frame on the chat channel.
     pub fn send_chat(&self, frame: &str) {
         self.chat.send(frame);
@@ -465,6 +484,7 @@ impl PeerLink {
         self.pc.set_onconnectionstatechange(None);
         let _ = js_sys::Reflect::set(&self.pc, &"onicecandidateerror".into(), &JsValue::NULL);
         self.chat.close();
+        self.files.close();
         self.pc.close();
         for t in self.remote.get_tracks().iter() {
             let t: MediaStreamTrack = t.unchecked_into();

@@ -179,6 +179,8 @@ impl Session {
                     Event::Call(Input::Link(id, LinkInput::CandidateError(code)))
                 }
                 PeerEvent::Chat(ev) => Event::Call(Input::Link(id, LinkInput::Chat(ev))),
+                PeerEvent::Files(ev) => Event::Call(Input::Link(id, LinkInput::Files(ev))),
+                PeerEvent::FileChunk(buf) => Event::Chunk(id, buf),
             };
             let _ = tx.unbounded_send(event);
         });

@@ -47,6 +47,8 @@ enum Event {
     Remote(u64, MediaStream),
     /// getDisplayMedia answered the screen request of this number (`None`: refused).
     Screen(u64, Option<MediaStream>),
+    /// A binary chunk on the file channel of the link of this number.
+    Chunk(u64, js_sys::ArrayBuffer),
 }
 
 struct Session {
@@ -222,6 +224,13 @@ impl Session {
                 self.view.remote_stream.set(Some(stream));
             }
             Event::Screen(id, stream) => self.on_screen(id, stream).await,
+            // WIP (branch `files`): kept chunks go into the incoming file's parts next.
+            Event::Chunk(id, buf) => {
+                let _keep = self
+                    .machine
+                    .take_chunk(id, u64::from(buf.byte_length()), now());
+                self.drive().await;
+            }
             // From a request or link already replaced (late media stops as it drops).
             _ => {}
         }
