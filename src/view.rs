@@ -46,6 +46,10 @@ pub enum UiCommand {
     SendChat(String),
     /// Open or close the chat panel.
     ChatPanel(bool),
+    /// Send these files.
+    SendFiles(Vec<web_sys::File>),
+    /// Cancel the file transfer with this key.
+    CancelFile(u64),
     /// The remote video shows its first frame (the set-up time's end).
     FirstRemoteFrame,
     /// The app is going away: hang up and end the session.
@@ -106,6 +110,8 @@ pub struct CallView {
     pub insight: RwSignal<Seen>,
     /// The chat (the call machine's chat part).
     pub chat: RwSignal<ChatView>,
+    /// Download links of received files: (transfer key, `blob:` URL).
+    pub downloads: RwSignal<Vec<(u64, String)>>,
 }
 
 impl CallView {
@@ -134,6 +140,7 @@ impl CallView {
             name_input: RwSignal::new(settings.name.clone()),
             insight: RwSignal::new(Seen::default()),
             chat: RwSignal::new(ChatView::default()),
+            downloads: RwSignal::new(Vec::new()),
         }
     }
 }

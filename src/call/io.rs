@@ -128,6 +128,17 @@ pub enum Input {
     Camera(bool),
     /// The user cancels the file transfer with this key.
     CancelFile(u64),
+    /// The slice a file action asked for is read and held by the session.
+    FileRead {
+        /// The outgoing transfer.
+        id: u32,
+        /// Its first byte.
+        start: u64,
+        /// One past its last byte.
+        end: u64,
+    },
+    /// Reading outgoing file `.0` failed.
+    FileReadFailed(u32),
     /// The user sends a chat message.
     SendChat(String),
     /// The user opens or closes the chat panel.

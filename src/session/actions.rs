@@ -135,9 +135,7 @@ impl Session {
                     link.send_chat(&frame);
                 }
             }
-            // WIP (branch `files`): reading slices, sending chunks and making download links
-            // are the next step; see this branch's last commit message.
-            Action::Files(_) => {}
+            Action::Files(a) => self.file_action(a),
             Action::CaptureScreen(id) => self.capture_screen(id),
             Action::SendScreen => self.send_screen().await,
             Action::StopScreen => self.stop_screen().await,

@@ -14,6 +14,7 @@
 
 mod actions;
 mod controls;
+mod files;
 mod screen;
 
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
@@ -49,6 +50,8 @@ enum Event {
     Screen(u64, Option<MediaStream>),
     /// A binary chunk on the file channel of the link of this number.
     Chunk(u64, js_sys::ArrayBuffer),
+    /// A slice of outgoing file `.0` from byte `.1` was read (`None`: it could not be).
+    Slice(u32, u64, Option<js_sys::ArrayBuffer>),
 }
 
 struct Session {
@@ -69,6 +72,8 @@ struct Session {
     capturing: u64,
     /// The granted screen track, with its `ended` handler.
     screen: Option<(MediaStreamTrack, Closure<dyn FnMut()>)>,
+    /// Outgoing files, the slice being sent, the incoming file's chunks.
+    files: files::Files,
 }
 
 /// Runs the session until every [`Commands`] handle is dropped (the app unmounted), then hangs
@@ -95,6 +100,7 @@ pub async fn run(
         timer: None,
         capturing: 0,
         screen: None,
+        files: files::Files::default(),
     };
     loop {
         futures::select_biased! {
@@ -170,6 +176,8 @@ impl Session {
             UiCommand::ToggleScreen => self.feed(Input::ToggleScreen).await,
             UiCommand::SendChat(text) => self.feed(Input::SendChat(text)).await,
             UiCommand::ChatPanel(open) => self.feed(Input::ChatPanel(open)).await,
+            UiCommand::SendFiles(list) => self.send_files(list).await,
+            UiCommand::CancelFile(key) => self.feed(Input::CancelFile(key)).await,
             UiCommand::FirstRemoteFrame => self.feed(Input::FirstRemoteFrame).await,
             UiCommand::SelectDevice { kind, id } => self.switch_device(kind, &id).await,
             UiCommand::CopyLink => self.copy_link(),
@@ -224,13 +232,8 @@ impl Session {
                 self.view.remote_stream.set(Some(stream));
             }
             Event::Screen(id, stream) => self.on_screen(id, stream).await,
-            // WIP (branch `files`): kept chunks go into the incoming file's parts next.
-            Event::Chunk(id, buf) => {
-                let _keep = self
-                    .machine
-                    .take_chunk(id, u64::from(buf.byte_length()), now());
-                self.drive().await;
-            }
+            Event::Chunk(id, buf) => self.on_chunk(id, buf).await,
+            Event::Slice(id, start, bytes) => self.on_slice(id, start, bytes).await,
             // From a request or link already replaced (late media stops as it drops).
             _ => {}
         }
