@@ -120,7 +120,7 @@ cargo test -p duet-e2e --test scenarios
 stage "end-to-end: stats panel, quality, route and safety code (a relay that forges fingerprints)"
 cargo test -p duet-e2e --test insight
 
-stage "end-to-end: sharing in the call (screen, chat, New room, the key list)"
+stage "end-to-end: sharing in the call (screen, chat, files, New room, the key list)"
 cargo test -p duet-e2e --test share
 
 stage "end-to-end: a page against a hostile signaling server"

@@ -17,6 +17,7 @@ use crate::insight::panel::Insight;
 use crate::keys::{self, KeyHelp};
 use crate::media::{self, Kind, MediaRequest};
 use crate::session::{self, CallView, Commands, UiCommand};
+use crate::transfer::panel::FilesPanel;
 
 /// The whole app: starts a session for `settings` and joins `?room=` at once.
 #[component]
@@ -58,8 +59,21 @@ pub fn App(
             .with(|c| matches!(c.phase(), Phase::Idle | Phase::RoomFull | Phase::Error))
     };
     let form_commands = commands.clone();
+    let dropped = commands.clone();
     view! {
-        <main class="duet" data-phase=move || view.call.with(|c| c.phase().as_str())>
+        <main class="duet" data-phase=move || view.call.with(|c| c.phase().as_str())
+            // A file dropped anywhere on the call is sent like one chosen under "Send file".
+            on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default()
+            on:drop=move |ev: leptos::ev::DragEvent| {
+                ev.prevent_default();
+                let files = ev.data_transfer().and_then(|d| d.files());
+                let list: Vec<web_sys::File> = files
+                    .map(|l| (0..l.length()).filter_map(|i| l.get(i)).collect())
+                    .unwrap_or_default();
+                if !list.is_empty() {
+                    dropped.send(UiCommand::SendFiles(list));
+                }
+            }>
             <header class="topbar">
                 <h1 class="brand">"Duet"</h1>
                 <StatusBanner view=view />
@@ -70,6 +84,7 @@ pub fn App(
             <VideoStage view=view commands=commands.clone() />
             <Insight view=view commands=commands.clone() />
             <ChatPanel view=view commands=commands.clone() />
+            <FilesPanel view=view commands=commands.clone() />
             <Controls view=view commands=commands.clone() />
             <KeyHelp />
         </main>

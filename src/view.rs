@@ -112,6 +112,8 @@ pub struct CallView {
     pub chat: RwSignal<ChatView>,
     /// Download links of received files: (transfer key, `blob:` URL).
     pub downloads: RwSignal<Vec<(u64, String)>>,
+    /// The call's files both ways (the call machine's transfers).
+    pub transfers: RwSignal<Vec<crate::transfer::Transfer>>,
 }
 
 impl CallView {
@@ -141,6 +143,7 @@ impl CallView {
             insight: RwSignal::new(Seen::default()),
             chat: RwSignal::new(ChatView::default()),
             downloads: RwSignal::new(Vec::new()),
+            transfers: RwSignal::new(Vec::new()),
         }
     }
 }

@@ -9,9 +9,12 @@
 use std::rc::Rc;
 use std::time::Duration;
 
-use anyhow::Result;
+use std::path::Path;
+
+use anyhow::{Context, Result};
 use duet_e2e::probes::describe;
 use duet_e2e::{App, Page, Permission, Server, ServerKind, Test, ensure, run};
+use sha2::{Digest, Sha256};
 
 /// Page load, wasm start, media, signaling and ICE on a busy 2-core machine.
 const CALL_WITHIN: Duration = Duration::from_secs(30);
@@ -482,3 +485,172 @@ async fn seed_has_no_chat(t: &mut Test) -> Result<()> {
     Ok(())
 }
 scenario!(chat_hidden_against_the_original_client, seed_has_no_chat);
+
+/// Puts the file at `path` into the page's file input, as choosing it under "Send file" would.
+async fn choose_file(page: &Page, path: &Path) -> Result<()> {
+    page.browser
+        .client()
+        .find(fantoccini::Locator::Css("#fileinput"))
+        .await
+        .with_context(|| format!("{}: no #fileinput", page.label))?
+        .send_keys(&path.display().to_string())
+        .await
+        .with_context(|| format!("{}: cannot choose {}", page.label, path.display()))?;
+    Ok(())
+}
+
+/// Clicks the download link matching `css`, as a person would, and waits for the browser to
+/// save the file into `dir` (its name from the link); returns the saved name and its SHA-256.
+async fn download(page: &Page, css: &str, dir: &Path) -> Result<(String, String)> {
+    page.browser
+        .cdp(
+            "Browser.setDownloadBehavior",
+            serde_json::json!({ "behavior": "allow", "downloadPath": dir.display().to_string() }),
+        )
+        .await?;
+    let before: Vec<_> = std::fs::read_dir(dir)?
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    page.click(css).await?;
+    let deadline = tokio::time::Instant::now() + SHOW_WITHIN;
+    loop {
+        // Chrome writes NAME.crdownload and renames it to NAME when complete.
+        let saved = std::fs::read_dir(dir)?.flatten().find(|e| {
+            let n = e.file_name();
+            !before.contains(&n) && !n.to_string_lossy().ends_with(".crdownload")
+        });
+        if let Some(e) = saved {
+            let data = std::fs::read(e.path())?;
+            return Ok((
+                e.file_name().to_string_lossy().into_owned(),
+                hex(&Sha256::digest(&data)),
+            ));
+        }
+        if tokio::time::Instant::now() >= deadline {
+            anyhow::bail!(
+                "{}: {css} saved nothing into {} within {SHOW_WITHIN:?}",
+                page.label,
+                dir.display()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Writes `len` pseudo-random bytes to `path` and returns their SHA-256 (hex).
+fn random_file(path: &Path, len: usize) -> Result<String> {
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let data: Vec<u8> = (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect();
+    std::fs::write(path, &data).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(hex(&Sha256::digest(&data)))
+}
+
+/// Files: 5 MB arrive with the same SHA-256, name and type, both sides say so; a large file
+/// cancelled midway by the receiver, then by the sender, leaves no live transfer, no link and
+/// a channel that still carries the next file whole.
+async fn files(t: &mut Test) -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let server = t.server(ServerKind::Duet).await?;
+    let (a, b) = duet_pair(t, &server, "files").await?;
+    wait_shown(&a, "#sendfile").await?;
+
+    let photo = dir.path().join("holiday photo.png");
+    let hash = random_file(&photo, 5 * 1024 * 1024)?;
+    choose_file(&a, &photo).await?;
+    let link = "#transfers li[data-state=complete] a.download";
+    wait_js(
+        &b,
+        "offering the download",
+        CALL_WITHIN,
+        &format!("return !!document.querySelector('{link}');"),
+    )
+    .await?;
+    let attrs = b
+        .eval(
+            &format!("const a = document.querySelector('{link}'); return [a.download, a.type];"),
+            vec![],
+        )
+        .await?;
+    ensure(
+        attrs == serde_json::json!(["holiday photo.png", "image/png"]),
+        || format!("link: {attrs}"),
+    )?;
+    let saved = dir.path().join("saved");
+    std::fs::create_dir(&saved)?;
+    let (name, got) = download(&b, link, &saved).await?;
+    ensure(got == hash, || {
+        format!("sha-256 differs: sent {hash}, received {got}")
+    })?;
+    ensure(name == "holiday photo.png", || format!("saved as {name:?}"))?;
+    wait_js(&a, "saying sent", SHOW_WITHIN,
+        "const s = document.querySelector('#transfers li[data-state=complete] .filestatus'); return s && s.textContent === 'Sent';").await?;
+    println!("  5 MB arrived, sha-256 {hash}");
+
+    // Large and sparse: still moving when cancelled.
+    let big = dir.path().join("big.bin");
+    std::fs::File::create(&big)?.set_len(1 << 30)?;
+    for (canceller, label) in [(&b, "receiver"), (&a, "sender")] {
+        choose_file(&a, &big).await?;
+        wait_js(&b, "receiving the big file", CALL_WITHIN,
+            "const p = document.querySelector('#transfers li[data-state=live] progress'); return p && p.value > 0;").await?;
+        canceller
+            .click("#transfers li[data-state=live] .cancel")
+            .await?;
+        for p in [&a, &b] {
+            wait_js(
+                p,
+                "showing the cancel",
+                SHOW_WITHIN,
+                "return !document.querySelector('#transfers li[data-state=live]') && \
+                 document.querySelectorAll('#transfers li[data-state=cancelled]').length > 0;",
+            )
+            .await?;
+        }
+        let links = b
+            .eval(
+                "return document.querySelectorAll('#transfers a.download').length;",
+                vec![],
+            )
+            .await?;
+        ensure(links == 1, || {
+            format!("a cancelled file left a link at bob ({links})")
+        })?;
+        let by = texts(&b, "#transfers li[data-state=cancelled] .filestatus").await?;
+        println!("  cancelled by the {label}: bob says {by:?}");
+    }
+    let other = texts(&a, "#transfers li[data-state=cancelled] .filestatus").await?;
+    ensure(
+        other == ["Cancelled by the other person", "Cancelled"],
+        || format!("alice says {other:?}"),
+    )?;
+
+    // The channel is clean: the next file arrives whole.
+    let note = dir.path().join("note.txt");
+    let hash = random_file(&note, 100_000)?;
+    choose_file(&a, &note).await?;
+    let link = "#transfers li[data-state=complete]:last-child a.download";
+    wait_js(
+        &b,
+        "receiving the file after the cancels",
+        CALL_WITHIN,
+        &format!("return !!document.querySelector('{link}');"),
+    )
+    .await?;
+    let (name, got) = download(&b, link, &saved).await?;
+    ensure(got == hash && name == "note.txt", || {
+        format!("after the cancels: sent {hash}, saved {name} {got}")
+    })
+}
+scenario!(file_arrives_whole_and_cancel_leaves_both_clean, files);

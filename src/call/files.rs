@@ -1,4 +1,4 @@
-//! File transfer as a part of the call machine (issue 14, WIP on branch `files`): the link's
+//! File transfer as a part of the call machine (issue 14): the link's
 //! file channel and the user feed [`Transfers`] (crate::transfer); its actions become the
 //! machine's file actions; its progress tick joins the machine's deadline. Bytes never pass
 //! through here: the session holds the outgoing files and the received chunks, and asks

@@ -219,6 +219,10 @@ impl Machine {
             Input::SendChat(text) if live => self.send_chat(&text),
             Input::ChatPanel(open) if live => self.chat(ChatInput::Panel(open), now),
             Input::CancelFile(key) if live => self.files(crate::transfer::Input::Cancel(key), now),
+            Input::FileRead { id, start, end } => {
+                self.files(crate::transfer::Input::Read { id, start, end }, now)
+            }
+            Input::FileReadFailed(id) => self.files(crate::transfer::Input::ReadFailed(id), now),
             Input::ScreenGranted(id) => self.screen_granted(id),
             Input::ScreenRefused(id) => self.screen_refused(id),
             Input::ScreenEnded(id) => self.screen_ended(id),

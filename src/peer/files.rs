@@ -1,4 +1,4 @@
-//! The call's file channel (WIP, branch `files`): negotiated (id 1), binary as `ArrayBuffer`,
+//! The call's file channel: negotiated (id 1), binary as `ArrayBuffer`,
 //! `bufferedAmountLowThreshold` at the transfers' low-water mark so sending resumes when the
 //! channel drains. Text frames and the buffer level go to the call machine; binary chunks go
 //! to the session, which asks the machine whether to keep each.

@@ -1,4 +1,4 @@
-//! The file transfers' browser side (WIP, branch `files`): the outgoing `File`s until the
+//! The file transfers' browser side: the outgoing `File`s until the
 //! machine releases them, the one slice being sent, the incoming file's chunks, and the
 //! download links. Reads run off the session loop; what to do is the call machine's.
 

@@ -146,6 +146,10 @@ impl Session {
         if self.view.insight.try_with_untracked(|s| *s != seen) == Some(true) {
             self.view.insight.set(seen);
         }
+        let transfers = self.machine.transfers();
+        if self.view.transfers.try_with_untracked(|t| t != transfers) == Some(true) {
+            self.view.transfers.set(transfers.to_vec());
+        }
         let chat = self.machine.chat_view();
         if self.view.chat.try_with_untracked(|c| *c != chat) == Some(true) {
             self.view.chat.set(chat);

@@ -19,6 +19,7 @@
 //!
 //! Frames: [`wire`].
 
+pub mod panel;
 mod rate;
 mod receive;
 mod send;

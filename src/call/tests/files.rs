@@ -1,4 +1,4 @@
-//! File transfer as the call machine's inputs and actions (WIP, branch `files`): a file is
+//! File transfer as the call machine's inputs and actions: a file is
 //! offered on the file channel and read slice by slice, chunks from a replaced link are
 //! dropped, and a fresh link fails what was moving.
 
