@@ -27,7 +27,7 @@ async fn call(t: &mut Test, kind: ServerKind, first: App, second: App) -> Result
         .open("first", first, &server, "room1", Permission::Grant)
         .await?;
     // The second page joins once the first is in the room, so the roles are known: the
-    // second receives a non-empty `all_users` and makes the offer.
+    // second receives a non-empty `all_users` (and makes the offer, but see below).
     a.wait_in_room(first, CALL_WITHIN).await?;
     let b = t
         .open("second", second, &server, "room1", Permission::Grant)
@@ -38,13 +38,26 @@ async fn call(t: &mut Test, kind: ServerKind, first: App, second: App) -> Result
         }
         page.wait_playing(CALL_WITHIN).await?;
     }
+    // Who offers: the joiner, as in the original; but two Duet pages through duet-server
+    // (which relays the `warmOffer` capability) turn it round: the first offers as soon as it
+    // hears `user_joined`, and the joiner only answers.
+    let warm = kind == ServerKind::Duet && first == App::Duet && second == App::Duet;
+    let (first_sends, second_sends) = if warm {
+        ("offer", "answer")
+    } else {
+        ("answer", "offer")
+    };
     // Duet speaks only WebSocket, so its page counts every event it sent.
-    for (page, app, role) in [(&a, first, "answer"), (&b, second, "offer")] {
+    for (page, app, role, not) in [
+        (&a, first, first_sends, second_sends),
+        (&b, second, second_sends, first_sends),
+    ] {
         if app == App::Duet {
             let s = page.snapshot(Duration::from_millis(100)).await?;
-            ensure(s.sent.get(role).copied().unwrap_or(0) >= 1, || {
+            let sent = |e: &str| s.sent.get(e).copied().unwrap_or(0);
+            ensure(sent(role) >= 1 && sent(not) == 0, || {
                 format!(
-                    "{} should have sent the {role}: {}",
+                    "{} should have sent the {role} and no {not}: {}",
                     page.label,
                     describe(&s)
                 )
@@ -83,7 +96,8 @@ macro_rules! scenario {
     };
 }
 
-/// A [`call`] scenario: `server` relays, `first` joins, `second` joins and makes the offer.
+/// A [`call`] scenario: `server` relays, `first` joins, `second` joins; the joiner offers,
+/// unless both are Duet through duet-server (the warm offer).
 macro_rules! call_scenario {
     ($name:ident, $server:ident, $first:ident, $second:ident) => {
         scenario!($name, |t| call(

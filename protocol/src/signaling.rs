@@ -89,9 +89,10 @@ pub struct JoinRoom {
     /// The joiner's email or display name, shown to the other person.
     #[serde(default)]
     pub email: String,
-    /// Duet's capability `warmOffer` (absent means false, as from the seed's client): the joiner
-    /// takes an offer from the member already in the room, who may send it as soon as it hears
-    /// `user_joined`, and yields to it on glare. The server relays it in `user_joined`.
+    /// Duet's capability `warmOffer` (absent means false, as from the seed's client): a member
+    /// with it offers as soon as it hears `user_joined` of a joiner with it, and such a joiner
+    /// waits for that offer instead of making its own. The server relays it in `user_joined`
+    /// and `all_users`.
     #[serde(default, rename = "warmOffer", skip_serializing_if = "is_false")]
     pub warm_offer: bool,
 }
@@ -135,8 +136,9 @@ pub struct User {
     /// The name they joined with.
     #[serde(default)]
     pub email: String,
-    /// In `user_joined`: the joiner's [`JoinRoom::warm_offer`], so the member already in the
-    /// room may offer at once. Never set in `all_users` (the server keeps no capabilities).
+    /// The member's [`JoinRoom::warm_offer`]: in `user_joined`, so the member already in the
+    /// room may offer at once; in `all_users`, so the joiner waits for that offer instead of
+    /// making its own. The original server sends neither: then the original flow.
     #[serde(default, rename = "warmOffer", skip_serializing_if = "is_false")]
     pub warm_offer: bool,
 }

@@ -17,6 +17,9 @@ pub struct Member {
     pub id: String,
     /// The name (the seed's `email`) they joined with.
     pub name: String,
+    /// Duet's `warmOffer` capability from their `join_room`: `all_users` tells a joiner, which
+    /// then waits for this member's offer instead of making its own.
+    pub warm_offer: bool,
 }
 
 /// A socket left a room (by leaving, joining another, or disconnecting).
@@ -66,13 +69,14 @@ pub trait Rooms: Send + Sync + 'static {
     /// adapter). When false, every future below must be ready when first polled.
     const SHARED: bool;
 
-    /// Puts `sid` in `room` under `name` if a seat is free, atomically; see
-    /// [`RoomRegistry::join`].
+    /// Puts `sid` in `room` under `name` (with its `warmOffer` capability) if a seat is free,
+    /// atomically; see [`RoomRegistry::join`].
     fn join(
         &self,
         sid: &str,
         room: &str,
         name: &str,
+        warm_offer: bool,
     ) -> impl Future<Output = Result<Admission, JoinFailure>> + Send;
 
     /// Takes `sid` out of its room. Never fails: a store that cannot reach its shared state
@@ -97,8 +101,9 @@ impl Rooms for RoomRegistry {
         sid: &str,
         room: &str,
         name: &str,
+        warm_offer: bool,
     ) -> impl Future<Output = Result<Admission, JoinFailure>> + Send {
-        ready(RoomRegistry::join(self, sid, room, name))
+        ready(RoomRegistry::join(self, sid, room, name, warm_offer))
     }
 
     fn leave(&self, sid: &str) -> impl Future<Output = Option<Departure>> + Send {
@@ -155,7 +160,13 @@ impl RoomRegistry {
     /// Puts `socket` in `room` under `name` if a seat is free, atomically. A socket already in
     /// that room stays (its peers are returned again); a socket in another room leaves it, but
     /// only once the new seat is certain, so a refused join keeps the old room.
-    pub fn join(&self, socket: &str, room: &str, name: &str) -> Result<Admission, JoinFailure> {
+    pub fn join(
+        &self,
+        socket: &str,
+        room: &str,
+        name: &str,
+        warm_offer: bool,
+    ) -> Result<Admission, JoinFailure> {
         let mut state = self.lock();
         if state.room_of.get(socket).is_some_and(|r| r == room) {
             let peers = others(state.rooms.get(room), socket);
@@ -173,6 +184,7 @@ impl RoomRegistry {
         members.push(Member {
             id: socket.to_owned(),
             name: name.to_owned(),
+            warm_offer,
         });
         state.room_of.insert(socket.to_owned(), room.to_owned());
         Ok(Admission { peers, left })
@@ -252,10 +264,10 @@ mod tests {
     #[test]
     fn join_lists_earlier_members_and_fills_up() {
         let r = RoomRegistry::new(2);
-        assert!(r.join("a", "x", "A").unwrap().peers.is_empty());
-        assert_eq!(ids(&r.join("b", "x", "B").unwrap().peers), ["a"]);
+        assert!(r.join("a", "x", "A", false).unwrap().peers.is_empty());
+        assert_eq!(ids(&r.join("b", "x", "B", false).unwrap().peers), ["a"]);
         assert_eq!(
-            r.join("c", "x", "C"),
+            r.join("c", "x", "C", false),
             Err(JoinFailure::Full { capacity: 2 })
         );
         assert_eq!(ids(&r.peers("a")), ["b"]);
@@ -267,11 +279,11 @@ mod tests {
     #[test]
     fn leave_frees_the_seat_and_forgets_empty_rooms() {
         let r = RoomRegistry::new(2);
-        r.join("a", "x", "").unwrap();
-        r.join("b", "x", "").unwrap();
+        r.join("a", "x", "", false).unwrap();
+        r.join("b", "x", "", false).unwrap();
         let d = r.leave("a").unwrap();
         assert_eq!((d.room.as_str(), ids(&d.remaining)), ("x", vec!["b"]));
-        assert!(r.join("c", "x", "").is_ok());
+        assert!(r.join("c", "x", "", false).is_ok());
         r.leave("b");
         assert!(r.leave("c").unwrap().remaining.is_empty());
         assert_eq!(r.room_count(), 0);
@@ -281,18 +293,18 @@ mod tests {
     #[test]
     fn joining_elsewhere_moves_but_a_refused_join_keeps_the_old_room() {
         let r = RoomRegistry::new(2);
-        r.join("a", "x", "").unwrap();
-        r.join("b", "x", "").unwrap();
-        r.join("c", "y", "").unwrap();
-        r.join("d", "y", "").unwrap();
-        assert!(r.join("a", "y", "").is_err());
+        r.join("a", "x", "", false).unwrap();
+        r.join("b", "x", "", false).unwrap();
+        r.join("c", "y", "", false).unwrap();
+        r.join("d", "y", "", false).unwrap();
+        assert!(r.join("a", "y", "", false).is_err());
         assert_eq!(r.room_of("a").as_deref(), Some("x"));
-        let moved = r.join("a", "z", "").unwrap();
+        let moved = r.join("a", "z", "", false).unwrap();
         assert_eq!(moved.left.unwrap().room, "x");
         assert_eq!(r.room_of("a").as_deref(), Some("z"));
         assert!(r.peers("b").is_empty());
         // Rejoining the same room is idempotent.
-        assert!(r.join("a", "z", "").unwrap().left.is_none());
+        assert!(r.join("a", "z", "", false).unwrap().left.is_none());
         assert_eq!(r.member_count(), 4);
     }
 
@@ -303,7 +315,7 @@ mod tests {
             let handles: Vec<_> = (0..8)
                 .map(|i| {
                     let r = r.clone();
-                    std::thread::spawn(move || r.join(&i.to_string(), "x", "").is_ok())
+                    std::thread::spawn(move || r.join(&i.to_string(), "x", "", false).is_ok())
                 })
                 .collect();
             let admitted = handles

@@ -77,6 +77,21 @@ async fn a_call_across_two_nodes_with_room_full_user_exit_and_rejoin() {
     // Moving to another room tells the old one.
     assert!(b.join_expect_users("elsewhere").await.is_empty());
     assert_eq!(a.expect("user_exit").await, json!({"id": b.id()}));
+    // A member's warmOffer capability is kept in Redis: a joiner on the other node reads it.
+    b.emit("leave_room", vec![]).await;
+    a.emit(
+        "join_room",
+        vec![json!({"room": "w", "email": "a", "warmOffer": true})],
+    )
+    .await;
+    assert_eq!(a.expect("all_users").await, json!([]));
+    assert_eq!(
+        b.join_expect_users_raw("w").await,
+        json!([{"id": a.id(), "email": "a", "warmOffer": true}])
+    );
+    b.emit("leave_room", vec![]).await;
+    assert_eq!(a.expect("user_exit").await, json!({"id": b.id()}));
+    assert_eq!(a.join_expect_users("r").await, Vec::<String>::new());
     assert_eq!(b.join_expect_users("r").await, vec![a.id()]);
     // Closing the page on node 1 reaches node 2, and frees the seat for anyone.
     let a_id = a.id();

@@ -31,9 +31,11 @@ async fn call_flow(server: &duet_server::RunningServer, room: &str) {
 }
 
 /// Duet's `warmOffer` capability: the joiner's flag reaches the member already in the room in
-/// `user_joined`, so that member may offer at once; `all_users` never carries one.
+/// `user_joined`, so that member may offer at once, and a later joiner reads each member's flag
+/// in `all_users`, so it waits for that offer instead of making its own. Absent means false,
+/// as from the seed's client, whose `all_users` stays byte for byte the seed's.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn user_joined_relays_the_warm_offer_capability() {
+async fn the_warm_offer_capability_reaches_the_other_member() {
     let server = start(&[]).await;
     let mut a = Peer::connect(&server, "a").await;
     let mut b = Peer::connect(&server, "b").await;
@@ -50,6 +52,17 @@ async fn user_joined_relays_the_warm_offer_capability() {
     assert_eq!(
         a.expect_joined().await,
         json!({"id": b.id(), "email": "b", "warmOffer": true})
+    );
+    // a leaves; c (without the capability) finds b, with b's flag.
+    a.emit("leave_room", vec![]).await;
+    let mut c = Peer::connect(&server, "c").await;
+    assert_eq!(
+        c.join_expect_users_raw("warm").await,
+        json!([{"id": b.id(), "email": "b", "warmOffer": true}])
+    );
+    assert_eq!(
+        b.expect_joined().await,
+        json!({"id": c.id(), "email": "c@example.com"})
     );
     server.shutdown().await.unwrap();
 }

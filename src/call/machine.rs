@@ -11,11 +11,11 @@ use std::collections::VecDeque;
 use std::time::Duration;
 
 use duet_protocol::ClientMessage;
-use duet_protocol::signaling::{JoinRoom, ServerMessage, SessionDescription};
+use duet_protocol::signaling::{JoinRoom, ServerMessage, SessionDescription, User};
 
 use super::io::{Action, Input, LinkState};
 use super::screen::Screen;
-use super::{Call, Phase, Problem};
+use super::{Call, Phase, Problem, WARM_OFFER_WAIT};
 use crate::chat::{Chat, ChatInput};
 use crate::insight::monitor::{self, Monitor, Seen};
 
@@ -124,6 +124,9 @@ pub(super) struct Timers {
     pub(super) restart: Option<Duration>,
     /// An offer made while recovering must be answered by then.
     pub(super) answer: Option<Duration>,
+    /// The member already in the room said it offers at once (`warmOffer` in `all_users`): if
+    /// its offer has not come by then, we make ours (see [`super::WARM_OFFER_WAIT`]).
+    pub(super) warm: Option<Duration>,
     /// The next step of the check after `user_exit` is due then.
     pub(super) exit: Option<Duration>,
     /// Where that check stands.
@@ -145,7 +148,9 @@ pub struct Machine {
     pub(super) peer: Peer,
     pub(super) peer_name: Option<String>,
     /// Perfect negotiation's role, derived from join order: whoever was in the room first is
-    /// polite (yields on glare); whoever joins and offers is not.
+    /// polite (yields on glare); the joiner is not. The warm offer keeps these roles: the
+    /// member offers, polite, so an offer of a joiner that did not wait for it (a server that
+    /// does not list the capability in `all_users`) still wins, and the call comes up.
     pub(super) polite: bool,
     pub(super) link: Option<Link>,
     /// An offer that came while the camera was starting: answered once it is ready, so the
@@ -253,7 +258,7 @@ impl Machine {
     /// part's stats readings.
     pub(super) fn call_deadline(&self) -> Option<Duration> {
         let t = &self.timers;
-        [t.grace, t.restart, t.answer, t.exit]
+        [t.grace, t.restart, t.answer, t.exit, t.warm]
             .into_iter()
             .flatten()
             .min()
@@ -366,8 +371,7 @@ impl Machine {
         let join = JoinRoom {
             room,
             email: name,
-            // The machine does not yet offer from the waiting page (issue 11 lever).
-            warm_offer: false,
+            warm_offer: true,
         };
         let valid = join.validate();
         self.room = join.room;
@@ -440,15 +444,27 @@ impl Machine {
         self.act(Action::Mark("duet:signaling-up"));
         self.signaling = Signaling::Up;
         self.answered = false;
+        // Duet takes a member's warm offer (index.html's early join says the same).
         self.act(Action::Send(ClientMessage::JoinRoom(JoinRoom {
             room: self.room.clone(),
             email: self.name.clone(),
-            warm_offer: false,
+            warm_offer: true,
         })));
         // Opened once join_room is out: its 10-30 ms then overlap the server's answer.
         if self.link.is_none() {
             self.open_link();
         }
+    }
+
+    /// A joiner with the `warmOffer` capability: offer at once (still the polite side), on a
+    /// fresh link if this one has negotiated before (as the joiner would have). Not while media
+    /// flows (their rejoin after a signaling blip: nothing to renegotiate), and only once the
+    /// room has answered us (before that, we are the joiner ourselves).
+    fn warm_offer(&mut self) {
+        if self.signaling != Signaling::Up || !self.answered || self.call_up() {
+            return;
+        }
+        self.offer_on_fresh_link();
     }
 
     /// Opens a new link, closing the current one.
@@ -476,13 +492,15 @@ impl Machine {
             ServerMessage::AllUsers(users) => {
                 self.act(Action::Mark("duet:joined"));
                 self.answered = true;
-                let other = users.into_iter().next().map(|u| u.email);
-                self.joined(other);
+                self.joined(users.into_iter().next(), now);
             }
             ServerMessage::UserJoined(user) => {
                 self.peer = Peer::Present;
                 if !user.email.is_empty() {
                     self.peer_name = Some(user.email);
+                }
+                if user.warm_offer {
+                    self.warm_offer();
                 }
             }
             ServerMessage::Offer(offer) => self.on_offer(offer, now),
@@ -516,22 +534,31 @@ impl Machine {
         }
     }
 
-    /// The room answered `all_users`; `other` is the name of who is there, if anyone.
-    fn joined(&mut self, other: Option<String>) {
+    /// The room answered `all_users`; `other` is who is there, if anyone.
+    fn joined(&mut self, other: Option<User>, now: Duration) {
         if self.call_up() {
             // Rejoined after a signaling blip with media still flowing: nothing to renegotiate,
             // whether the other person is back in the room yet or not.
-            if let Some(name) = other.filter(|n| !n.is_empty()) {
-                self.peer_name = Some(name);
+            if let Some(user) = other.filter(|u| !u.email.is_empty()) {
+                self.peer_name = Some(user.email);
             }
             return;
         }
         match other {
-            Some(name) => {
+            Some(user) => {
                 self.peer = Peer::Present;
-                self.peer_name = (!name.is_empty()).then_some(name);
+                self.peer_name = (!user.email.is_empty()).then_some(user.email);
                 self.polite = false;
-                self.offer_on_fresh_link();
+                if user.warm_offer {
+                    // They heard our `user_joined` before we heard this, and offer at once:
+                    // their offer is usually here already, waiting in the early socket.
+                    if self.link.as_ref().is_none_or(|l| l.used) {
+                        self.open_link();
+                    }
+                    self.timers.warm = Some(now + WARM_OFFER_WAIT);
+                } else {
+                    self.offer_on_fresh_link();
+                }
             }
             None => {
                 self.polite = true;

@@ -49,6 +49,11 @@ pub const EXIT_CHECK: Duration = Duration::from_millis(1000);
 /// a signaling round trip; silence means nobody is there (the original server never says who
 /// left).
 pub const ANSWER_DEADLINE: Duration = Duration::from_secs(4);
+/// How long a joiner waits for the warm offer of a member that advertised one in `all_users`
+/// before offering itself. The member sends it on hearing `user_joined`, which the server sends
+/// before our `all_users`, so it is normally here before we look; this only covers a member
+/// that could not (its signaling dropped meanwhile). A glare then is resolved as usual.
+pub const WARM_OFFER_WAIT: Duration = Duration::from_secs(2);
 /// How long an ICE restart may take before a fresh connection is tried, and then how long each
 /// fresh connection gets before the next, while the other person is in the room.
 pub const RESTART_DEADLINE: Duration = Duration::from_secs(8);

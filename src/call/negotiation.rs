@@ -29,16 +29,23 @@ impl Machine {
     /// are the impolite side (our offer wins).
     pub(super) fn on_offer(&mut self, offer: SessionDescription, now: Duration) {
         self.peer = Peer::Present;
-        if self.media == Media::Pending {
-            self.held_offer = Some(offer);
-            return;
-        }
+        self.timers.warm = None;
         let theirs = fingerprint(&offer.sdp).map(str::to_owned);
         // Every real offer carries its DTLS fingerprint: one without (garbage the browser will
         // refuse) cannot be a new connection of theirs and must not replace a working link.
         let from_new_connection = self.link.as_ref().is_none_or(|l| {
             theirs.is_some() && l.remote_fingerprint.is_some() && l.remote_fingerprint != theirs
         });
+        // Glare on this link, decided now and not once the camera is ready: by then our offer
+        // may be answered, and their offer (which they rolled back) would look fresh.
+        let ours_wins = !self.polite && self.link.as_ref().is_some_and(|l| l.offer_out);
+        if ours_wins && !from_new_connection {
+            return;
+        }
+        if self.media == Media::Pending {
+            self.held_offer = Some(offer);
+            return;
+        }
         if from_new_connection {
             self.open_link();
             if self.timers.restart.is_some() {
@@ -46,13 +53,9 @@ impl Machine {
                 self.timers.restart = Some(now + RESTART_DEADLINE);
             }
         }
-        let polite = self.polite;
         let Some(link) = self.link.as_mut() else {
             return;
         };
-        if link.offer_out && !polite {
-            return;
-        }
         link.used = true;
         link.offer_out = false;
         link.candidates = 0;
@@ -248,6 +251,13 @@ impl Machine {
             self.timers.grace = None;
             if !self.call_up() {
                 self.restart_ice(now);
+            }
+        }
+        if due(self.timers.warm) {
+            self.timers.warm = None;
+            // The member's warm offer did not come: ours, on the link opened for theirs.
+            if self.peer == Peer::Present && !self.call_up() && self.held_offer.is_none() {
+                self.offer_on_fresh_link();
             }
         }
         if due(self.timers.answer) {

@@ -240,7 +240,7 @@ impl Cluster {
         for (room, m) in members {
             if self
                 .store
-                .join(&m.id, &room, &m.name, self.capacity)
+                .join(&m.id, &room, &m.name, m.warm_offer, self.capacity)
                 .await?
                 .is_none()
             {
@@ -268,13 +268,22 @@ impl Rooms for Cluster {
     const SHARED: bool = true;
 
     /// Joins across nodes: Redis decides; the mirror follows.
-    async fn join(&self, sid: &str, room: &str, name: &str) -> Result<Admission, JoinFailure> {
-        let r = self.store.join(sid, room, name, self.capacity).await;
+    async fn join(
+        &self,
+        sid: &str,
+        room: &str,
+        name: &str,
+        warm_offer: bool,
+    ) -> Result<Admission, JoinFailure> {
+        let r = self
+            .store
+            .join(sid, room, name, warm_offer, self.capacity)
+            .await;
         self.note(&r);
         match r {
             Ok(Some(admission)) => {
                 // The mirror has no capacity of its own: Redis decided.
-                let _ = self.local.join(sid, room, name);
+                let _ = self.local.join(sid, room, name, warm_offer);
                 Ok(admission)
             }
             Ok(None) => Err(JoinFailure::Full {

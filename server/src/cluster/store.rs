@@ -3,7 +3,9 @@
 //! seat: exactly one wins).
 //!
 //! Keys (prefix `duet:`): `room:{room}` hash sid → `seq|node|name` (seq orders members by
-//! joining); `sock:{sid}` → the socket's room; `node:{node}` set of the node's member sids;
+//! joining; [`WARM_OFFER`] after the node marks the member's `warmOffer` capability, where a
+//! node of an earlier version, which ignores that field, still reads the entry during a rolling
+//! upgrade); `sock:{sid}` → the socket's room; `node:{node}` set of the node's member sids;
 //! `lease:{node}` expiring key a live node refreshes; `nodes` set of nodes that hold members.
 //! The scripts compute key names, so this needs a standalone Redis (or a Sentinel-managed
 //! primary), not Redis Cluster.
@@ -15,9 +17,11 @@ use crate::rooms::{Admission, Departure, Member};
 
 /// Key prefix of everything Duet stores.
 const PREFIX: &str = "duet:";
+/// After the node in a member entry: the member has the `warmOffer` capability.
+const WARM_OFFER: &str = ";w";
 
 const JOIN: &str = r#"
-local p, sid, room, name, node, cap = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6])
+local p, sid, room, name, node, cap, warm = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], tonumber(ARGV[6]), ARGV[7]
 local sk, rk = p..'sock:'..sid, p..'room:'..room
 local cur = redis.call('GET', sk)
 if cur == room then return {1, redis.call('HGETALL', rk), false, {}} end
@@ -30,7 +34,7 @@ if cur then
 end
 local peers = redis.call('HGETALL', rk)
 local seq = redis.call('INCR', p..'seq')
-redis.call('HSET', rk, sid, seq..'|'..node..'|'..name)
+redis.call('HSET', rk, sid, seq..'|'..node..warm..'|'..name)
 redis.call('SET', sk, room)
 redis.call('SADD', p..'node:'..node, sid)
 redis.call('SADD', p..'nodes', node)
@@ -139,6 +143,7 @@ impl Store {
         sid: &str,
         room: &str,
         name: &str,
+        warm_offer: bool,
         capacity: usize,
     ) -> Result<Option<Admission>, StoreError> {
         let reply: Value = self
@@ -149,6 +154,7 @@ impl Store {
             .arg(name)
             .arg(&self.node)
             .arg(capacity)
+            .arg(if warm_offer { WARM_OFFER } else { "" })
             .invoke_async(&mut self.conn.clone())
             .await?;
         let mut parts = array(reply)?.into_iter();
@@ -291,15 +297,17 @@ fn members(v: Value) -> Result<Vec<Member>, StoreError> {
             return Err(StoreError::Reply("member entry"));
         };
         let mut f = entry.splitn(3, '|');
-        let (Some(seq), Some(_node), Some(name)) = (f.next(), f.next(), f.next()) else {
+        let (Some(seq), Some(node), Some(name)) = (f.next(), f.next(), f.next()) else {
             return Err(StoreError::Reply("member fields"));
         };
+        let warm_offer = node.ends_with(WARM_OFFER);
         let seq: u64 = seq.parse().map_err(|_| StoreError::Reply("member seq"))?;
         out.push((
             seq,
             Member {
                 id,
                 name: name.to_owned(),
+                warm_offer,
             },
         ));
     }
@@ -319,7 +327,7 @@ mod tests {
     fn members_come_in_joining_order_and_names_may_hold_bars() {
         let flat = Value::Array(vec![
             bulk("b"),
-            bulk("12|n1|B|x"),
+            bulk("12|n1;w|B|x"),
             bulk("a"),
             bulk("3|n2|A"),
         ]);
@@ -329,11 +337,13 @@ mod tests {
             vec![
                 Member {
                     id: "a".into(),
-                    name: "A".into()
+                    name: "A".into(),
+                    warm_offer: false,
                 },
                 Member {
                     id: "b".into(),
-                    name: "B|x".into()
+                    name: "B|x".into(),
+                    warm_offer: true,
                 }
             ]
         );

@@ -81,7 +81,11 @@ impl<R: Rooms> Signaling<R> {
         join: JoinRoom,
         received: Instant,
     ) {
-        let admission = match self.rooms.join(sid, &join.room, &join.email).await {
+        let admission = match self
+            .rooms
+            .join(sid, &join.room, &join.email, join.warm_offer)
+            .await
+        {
             Ok(admission) => admission,
             Err(JoinFailure::Full { capacity }) => {
                 self.metrics.room_full();
@@ -234,7 +238,7 @@ fn users(members: Vec<Member>) -> Vec<User> {
         .map(|m| User {
             id: m.id,
             email: m.name,
-            warm_offer: false,
+            warm_offer: m.warm_offer,
         })
         .collect()
 }

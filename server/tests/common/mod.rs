@@ -278,6 +278,12 @@ impl Peer {
         assert_eq!(first.expect("getCandidate").await, candidate("b"));
     }
 
+    /// Joins `room`; returns `all_users` as it came.
+    pub async fn join_expect_users_raw(&mut self, room: &str) -> Value {
+        self.join(room).await;
+        self.expect("all_users").await
+    }
+
     /// Joins and returns the ids in `all_users`.
     pub async fn join_expect_users(&mut self, room: &str) -> Vec<String> {
         self.join(room).await;

@@ -8,6 +8,7 @@ mod files;
 mod insight;
 mod recovery;
 mod screen;
+mod warm;
 mod words;
 
 use std::time::Duration;
@@ -153,24 +154,35 @@ impl Page {
     }
 }
 
+/// `all_users` as the original server sends it (no capabilities).
 fn all_users(names: &[&str]) -> ServerMessage {
+    all_users_with(names, false)
+}
+
+/// `all_users` listing members that advertised `warmOffer` or not.
+fn all_users_with(names: &[&str], warm_offer: bool) -> ServerMessage {
     ServerMessage::AllUsers(
         names
             .iter()
             .map(|n| User {
                 id: format!("id-{n}"),
                 email: (*n).into(),
-                warm_offer: false,
+                warm_offer,
             })
             .collect(),
     )
 }
 
+/// `user_joined` of a joiner without `warmOffer` (the original client).
 fn user_joined(name: &str) -> ServerMessage {
+    user_joined_with(name, false)
+}
+
+fn user_joined_with(name: &str, warm_offer: bool) -> ServerMessage {
     ServerMessage::UserJoined(User {
         id: "id-x".into(),
         email: name.into(),
-        warm_offer: false,
+        warm_offer,
     })
 }
 
@@ -237,7 +249,7 @@ fn sends_join(actions: &[Action], room: &str, name: &str) -> bool {
         &Action::Send(ClientMessage::JoinRoom(JoinRoom {
             room: room.into(),
             email: name.into(),
-            warm_offer: false,
+            warm_offer: true,
         })),
     )
 }
