@@ -41,3 +41,6 @@ for js in "$dist"/*.js; do
   grep -qF "$before" "$dist/index.html" || { echo "bundle.sh: $dist/index.html has no integrity $before for $js" >&2; exit 1; }
   sed -i "s|$before|$after|" "$dist/index.html"
 done
+
+# Precompressed copies for duet-server to send as they are (scripts/precompress.mjs says why).
+node scripts/precompress.mjs "$dist"

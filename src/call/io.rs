@@ -187,6 +187,12 @@ pub enum Action {
     /// Apply the other side's offer (rolling back our own if one is pending), create the answer
     /// and set it locally; report it with [`LinkInput::Described`].
     AcceptOffer(SessionDescription),
+    /// As [`Action::AcceptOffer`] while the camera is still starting: the answer declares
+    /// audio and video senders without tracks, which [`Action::AttachMedia`] gives their tracks
+    /// later without renegotiating. Only for a warm offer (a Duet member's, whose page takes
+    /// the remote tracks whatever streams the answer names), so the other person appears
+    /// without waiting for our camera.
+    AcceptOfferBeforeMedia(SessionDescription),
     /// Apply the other side's answer to our offer.
     AcceptAnswer(SessionDescription),
     /// Add a remote candidate (the link holds it until the remote description is set).

@@ -86,6 +86,9 @@ pub(super) struct Link {
     pub(super) used: bool,
     /// Senders were declared before the camera was ready.
     pub(super) senders_declared: bool,
+    /// Opened for a warm offer: the member already in the room has the capability (so is a
+    /// Duet page) and offers on its own.
+    pub(super) warm: bool,
     /// Our offer is out and unanswered (signalingState have-local-offer).
     pub(super) offer_out: bool,
     /// The DTLS fingerprint of the other side's description applied here: an offer with
@@ -554,6 +557,9 @@ impl Machine {
                     // their offer is usually here already, waiting in the early socket.
                     if self.link.as_ref().is_none_or(|l| l.used) {
                         self.open_link();
+                    }
+                    if let Some(l) = self.link.as_mut() {
+                        l.warm = true;
                     }
                     self.timers.warm = Some(now + WARM_OFFER_WAIT);
                 } else {

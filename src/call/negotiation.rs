@@ -42,7 +42,11 @@ impl Machine {
         if ours_wins && !from_new_connection {
             return;
         }
-        if self.media == Media::Pending {
+        // A warm offer is answered at once, the camera's tracks following; any other waits
+        // for the camera, so the answer carries its tracks.
+        let warm = !from_new_connection && self.link.as_ref().is_some_and(|l| l.warm);
+        let before_media = self.media == Media::Pending;
+        if before_media && !warm {
             self.held_offer = Some(offer);
             return;
         }
@@ -59,6 +63,7 @@ impl Machine {
         link.used = true;
         link.offer_out = false;
         link.candidates = 0;
+        link.senders_declared |= before_media;
         if theirs.is_some() {
             link.remote_fingerprint = theirs;
         }
@@ -68,7 +73,11 @@ impl Machine {
             // the time ours would have had.
             self.timers.restart.get_or_insert(now + RESTART_DEADLINE);
         }
-        self.act(Action::AcceptOffer(offer));
+        self.act(if before_media {
+            Action::AcceptOfferBeforeMedia(offer)
+        } else {
+            Action::AcceptOffer(offer)
+        });
     }
 
     pub(super) fn on_answer(&mut self, answer: SessionDescription) {

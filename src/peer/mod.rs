@@ -291,6 +291,27 @@ impl PeerLink {
         Ok(())
     }
 
+    /// Makes the audio and video transceivers the remote offer created send as well as receive
+    /// (their senders have no track yet) and keeps their senders for
+    /// [`PeerLink::attach_local`]. The offer's m-lines never reuse transceivers of
+    /// [`PeerLink::add_waiting_senders`] (only those of `addTrack`), hence this second way.
+    fn declare_answer_senders(&self) {
+        let mut waiting = self.waiting_senders.borrow_mut();
+        for t in self.pc.get_transceivers().iter() {
+            let t: web_sys::RtcRtpTransceiver = t.unchecked_into();
+            let sender = t.sender();
+            let kind = match t.receiver().track().kind().as_str() {
+                "audio" => Kind::Audio,
+                "video" => Kind::Video,
+                _ => continue,
+            };
+            if t.mid().is_some() && sender.track().is_none() {
+                t.set_direction(RtcRtpTransceiverDirection::Sendrecv);
+                waiting.push((kind, sender));
+            }
+        }
+    }
+
     /// Gives this connection the local media that arrived after it was opened: the senders
     /// declared by [`PeerLink::add_waiting_senders`] get their tracks, or, without any, the
     /// tracks are added as [`PeerLink::add_local`] does (the machine asks for that only while
@@ -375,10 +396,12 @@ impl PeerLink {
 
     /// Applies an offer from the other side, rolling back our own pending offer first (the
     /// polite side of perfect negotiation; the machine ignores the offer instead when it plays
-    /// the impolite side). Returns the answer to send.
+    /// the impolite side). Returns the answer to send. `before_media`: the camera is not ready,
+    /// so the answer declares senders whose tracks [`PeerLink::attach_local`] gives later.
     pub async fn accept_offer(
         &mut self,
         offer: &SessionDescription,
+        before_media: bool,
     ) -> Result<SessionDescription, PeerError> {
         if self.pc.signaling_state() != RtcSignalingState::Stable {
             let rollback = RtcSessionDescriptionInit::new(RtcSdpType::Rollback);
@@ -389,6 +412,9 @@ impl PeerLink {
         JsFuture::from(self.pc.set_remote_description(&description_to_js(offer)))
             .await
             .map_err(browser("setRemoteDescription(offer)"))?;
+        if before_media {
+            self.declare_answer_senders();
+        }
         self.flush_candidates().await;
         let answer = JsFuture::from(self.pc.create_answer())
             .await

@@ -2,6 +2,7 @@
 //! connection, the peer link and its negotiation. What comes back (descriptions, candidates,
 //! states, media) goes to the machine as inputs; nothing here decides.
 
+use duet_protocol::signaling::SessionDescription;
 use leptos::prelude::*;
 
 use super::{Event, Session, mark, secure_url};
@@ -85,14 +86,8 @@ impl Session {
                 let result = link.make_offer(ice_restart).await;
                 self.described(*id, result);
             }
-            Action::AcceptOffer(offer) => {
-                let Some((id, link)) = &mut self.link else {
-                    return;
-                };
-                let id = *id;
-                let result = link.accept_offer(&offer).await;
-                self.described(id, result);
-            }
+            Action::AcceptOffer(offer) => self.accept_offer(&offer, false).await,
+            Action::AcceptOfferBeforeMedia(offer) => self.accept_offer(&offer, true).await,
             Action::AcceptAnswer(answer) => {
                 if let Some((_, link)) = &mut self.link
                     && let Err(e) = link.accept_answer(&answer).await
@@ -141,6 +136,16 @@ impl Session {
             Action::StopScreen => self.stop_screen().await,
             Action::Mark(name) => mark(name),
         }
+    }
+
+    /// Applies the other side's offer and reports the answer (see [`Action::AcceptOffer`]).
+    async fn accept_offer(&mut self, offer: &SessionDescription, before_media: bool) {
+        let Some((id, link)) = &mut self.link else {
+            return;
+        };
+        let id = *id;
+        let result = link.accept_offer(offer, before_media).await;
+        self.described(id, result);
     }
 
     /// Reports what `MakeOffer` or `AcceptOffer` produced to the machine.

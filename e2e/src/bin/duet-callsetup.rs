@@ -58,6 +58,12 @@ const e = window.__e2e;
 const out = Object.assign({}, e.phases);
 const wasm = performance.getEntriesByName('duet:wasm-start')[0];
 if (wasm) out.script = wasm.startTime;
+// The app's own marks (src: `Action::Mark`), each at its first time: where Duet's time goes.
+for (const m of performance.getEntriesByType('mark')) if (m.name.startsWith('duet:') && !(m.name in out)) out[m.name] = m.startTime;
+// When the app's code had arrived (the wasm and its JS glue, or the seed's bundle).
+for (const r of performance.getEntriesByType('resource')) { const f = r.name.split('/').pop(); if (/\.(wasm|js)$/.test(f)) { const k = 'load:' + (f.endsWith('.wasm') ? 'wasm' : 'js'); if (!(k + ':end' in out)) { out[k + ':start'] = r.fetchStart; out[k + ':end'] = r.responseEnd; } } }
+const nav = performance.getEntriesByType('navigation')[0];
+if (nav) { out['load:html:end'] = nav.responseEnd; out['load:domInteractive'] = nav.domInteractive; }
 if (window.floor) for (const k of ['start', 'offer', 'answer']) if (typeof window.floor[k] === 'number') out[k === 'start' ? 'script' : k] = window.floor[k];
 if (e.remoteFirstFrameAt !== undefined) out.firstFrame = e.remoteFirstFrameAt;
 if (e.remotePlayingAt !== undefined) out.playing = e.remotePlayingAt;
@@ -134,6 +140,13 @@ fn side(calls: &[Timings]) -> serde_json::Value {
     {
         phases.insert((*p).to_owned(), summary(column(p)));
     }
+    // Duet's own marks: what happens between the phases.
+    let marks: serde_json::Map<String, serde_json::Value> = calls
+        .iter()
+        .flat_map(|c| c.keys())
+        .filter(|k| k.starts_with("duet:") || k.starts_with("load:"))
+        .map(|k| (k.clone(), summary(column(k))))
+        .collect();
     let from_script: Vec<f64> = calls
         .iter()
         .filter_map(|c| Some(c.get("firstFrame")? - c.get("script")?))
@@ -144,6 +157,7 @@ fn side(calls: &[Timings]) -> serde_json::Value {
         "playing": summary(column("playing")),
         "script_to_first_frame": summary(from_script),
         "phases": phases,
+        "marks": marks,
         "samples": calls,
     })
 }

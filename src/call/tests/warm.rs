@@ -95,18 +95,37 @@ fn the_joiner_answers_the_members_offer_instead_of_offering() {
 }
 
 /// The member's offer arrives while Bob's camera is starting (his wasm ran before the early
-/// camera request answered): held, and answered with his media once it is ready.
+/// camera request answered): answered at once, with senders whose tracks follow, so Ann
+/// appears without waiting for his camera.
 #[test]
-fn the_joiner_holds_the_warm_offer_until_the_camera_is_ready() {
+fn the_joiner_answers_the_warm_offer_before_its_camera_is_ready() {
     let mut bob = Page::new();
     bob.join("r1", "bob");
     bob.signaling_up();
     bob.server(all_users_with(&["ann"], true));
     let a = bob.server(ServerMessage::Offer(offer("A")));
+    assert_eq!(a, [Action::AcceptOfferBeforeMedia(offer("A"))]);
+    let a = bob.link(LinkInput::Described(answer("B")));
+    assert_eq!(a[0], Action::Send(ClientMessage::Answer(answer("B"))));
+    let a = bob.media_ready();
+    assert_eq!(a, [Action::Mark("duet:media-ready"), Action::AttachMedia]);
+    assert_eq!(bob.wait(WARM_OFFER_WAIT * 2), []);
+}
+
+/// Any other offer before the camera is ready (the original client's, or a Duet page's
+/// without the capability) is held and answered with the camera's tracks: the original client
+/// shows the stream the answer names, which a sender without a track does not have.
+#[test]
+fn an_offer_that_is_not_warm_waits_for_the_camera() {
+    let mut bob = Page::new();
+    bob.join("r1", "bob");
+    bob.signaling_up();
+    bob.server(all_users(&[]));
+    bob.server(user_joined("seed"));
+    let a = bob.server(ServerMessage::Offer(offer("S")));
     assert_eq!(accepts(&a), 0);
     let a = bob.media_ready();
-    assert_eq!(accepts(&a), 1);
-    assert_eq!(bob.wait(WARM_OFFER_WAIT * 2), []);
+    assert!(has(&a, &Action::AcceptOffer(offer("S"))), "{a:?}");
 }
 
 /// The same glare while Bob's camera is still starting: Ann's offer is not held for later.
