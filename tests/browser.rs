@@ -137,11 +137,11 @@ async fn connect(
         // Impolite a ignores b's offer (the call machine's decision, tested natively); polite
         // b rolls its own back and answers a's.
         let _ = offer_b;
-        let answer = b.accept_offer(&offer_a).await.unwrap();
+        let answer = b.accept_offer(&offer_a, false).await.unwrap();
         a.accept_answer(&answer).await.unwrap();
     } else {
         let offer = a.make_offer(false).await.unwrap();
-        let answer = b.accept_offer(&offer).await.unwrap();
+        let answer = b.accept_offer(&offer, false).await.unwrap();
         a.accept_answer(&answer).await.unwrap();
     }
     let (mut a_up, mut b_up, mut b_remote) = (false, false, false);
@@ -244,7 +244,7 @@ async fn two_links_connect_with_fake_media_and_survive_glare() {
         let before = ufrag(&b.make_offer(false).await.unwrap().sdp);
         let restart = a.make_offer(true).await.unwrap();
         // b's own pending offer collides: polite b rolls it back and answers.
-        let answer = b.accept_offer(&restart).await.unwrap();
+        let answer = b.accept_offer(&restart, false).await.unwrap();
         a.accept_answer(&answer).await.unwrap();
         assert_ne!(ufrag(&restart.sdp), None);
         assert_ne!(ufrag(&answer.sdp), before);
@@ -258,6 +258,54 @@ async fn two_links_connect_with_fake_media_and_survive_glare() {
         a.close();
         b.close();
     }
+}
+
+/// A warm offer answered before the camera is ready: the answer says it sends audio and video,
+/// and the camera's tracks, given later, reach the other side without another negotiation.
+#[wasm_bindgen_test]
+async fn an_answer_made_before_the_camera_sends_it_once_it_is_ready() {
+    let (mut a, mut b, mut rx) = pair();
+    let media_a = media::acquire(&MediaRequest::default())
+        .await
+        .unwrap()
+        .media;
+    a.add_local(&media_a);
+    let offer = a.make_offer(false).await.unwrap();
+    let answer = b.accept_offer(&offer, true).await.unwrap();
+    assert_eq!(
+        answer.sdp.matches("a=sendrecv").count(),
+        2,
+        "{}",
+        answer.sdp
+    );
+    a.accept_answer(&answer).await.unwrap();
+    let media_b = media::acquire(&MediaRequest::default())
+        .await
+        .unwrap()
+        .media;
+    b.attach_local(&media_b).await.unwrap();
+    let (mut a_up, mut b_up) = (false, false);
+    while !(a_up && b_up) {
+        match next_matching(&mut rx, LONG, "the links connected", Some).await {
+            (id, PeerEvent::Candidate(c)) if id == a.id() => b.add_candidate(c).await.unwrap(),
+            (_, PeerEvent::Candidate(c)) => a.add_candidate(c).await.unwrap(),
+            (id, PeerEvent::State(LinkState::Connected)) => {
+                a_up |= id == a.id();
+                b_up |= id == b.id();
+            }
+            _ => {}
+        }
+    }
+    // Packets of b's camera unmute a's remote video track.
+    wait_for("b's camera at a", LONG, || {
+        a.remote_stream()
+            .get_video_tracks()
+            .iter()
+            .any(|t| !t.unchecked_into::<MediaStreamTrack>().muted())
+    })
+    .await;
+    a.close();
+    b.close();
 }
 
 #[wasm_bindgen_test]
@@ -277,7 +325,7 @@ async fn early_candidates_wait_for_the_remote_description() {
     };
     b.add_candidate(early).await.unwrap();
     assert_eq!(b.pending_candidates(), 1);
-    b.accept_offer(&offer).await.unwrap();
+    b.accept_offer(&offer, false).await.unwrap();
     assert_eq!(b.pending_candidates(), 0);
 }
 

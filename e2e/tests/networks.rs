@@ -238,8 +238,9 @@ scenario!(relay_refuses_an_expired_credential, |t, _ns| {
 
 // ---------------------------------------------------------------- Firefox
 
-/// `first` joins, then `second` (which makes the offer); both play. Offers are counted on the
-/// Chromium side (Firefox's instrumentation arrives after its socket opened).
+/// `first` joins, then `second`; both play. The joiner makes the offer, except between two
+/// Duet pages, where the first does (the warm offer). Offers are counted on the Chromium side
+/// (Firefox's instrumentation arrives after its socket opened).
 async fn cross_browser(t: &mut Test, first: (Engine, App), second: (Engine, App)) -> Result<()> {
     let server = t.server(ServerKind::Duet).await?;
     let a = open(
@@ -259,10 +260,13 @@ async fn cross_browser(t: &mut Test, first: (Engine, App), second: (Engine, App)
     .await?;
     both_play(&[(&a, first.1), (&b, second.1)]).await?;
     // Who offered: the Chromium page saw (sent or received) exactly that.
-    let (page, event) = if first.0 == Engine::Chromium {
-        (&a, "getOffer")
+    let warm = first.1 == App::Duet && second.1 == App::Duet;
+    let chromium_offered = (first.0 == Engine::Chromium) == warm;
+    let page = if first.0 == Engine::Chromium { &a } else { &b };
+    let event = if chromium_offered {
+        "offer"
     } else {
-        (&b, "offer")
+        "getOffer"
     };
     let s = page.snapshot(Duration::from_millis(100)).await?;
     let counts = if event == "offer" {
@@ -272,7 +276,8 @@ async fn cross_browser(t: &mut Test, first: (Engine, App), second: (Engine, App)
     };
     ensure(counts.get(event).copied().unwrap_or(0) >= 1, || {
         format!(
-            "the second page should have made the offer: {}",
+            "the {} page should have made the offer: {}",
+            if warm { "first" } else { "second" },
             describe(&s)
         )
     })?;
@@ -281,11 +286,12 @@ async fn cross_browser(t: &mut Test, first: (Engine, App), second: (Engine, App)
 const CHROMIUM_DUET: (Engine, App) = (Engine::Chromium, App::Duet);
 const FIREFOX_DUET: (Engine, App) = (Engine::Firefox, App::Duet);
 const CHROMIUM_SEED: (Engine, App) = (Engine::Chromium, App::Seed);
+// Two Duet pages: the one already in the room offers.
 scenario!(firefox_duet_offers_to_chromium_duet, |t, _ns| {
-    cross_browser(t, CHROMIUM_DUET, FIREFOX_DUET)
+    cross_browser(t, FIREFOX_DUET, CHROMIUM_DUET)
 });
 scenario!(chromium_duet_offers_to_firefox_duet, |t, _ns| {
-    cross_browser(t, FIREFOX_DUET, CHROMIUM_DUET)
+    cross_browser(t, CHROMIUM_DUET, FIREFOX_DUET)
 });
 scenario!(seed_client_in_chromium_offers_to_firefox_duet, |t, _ns| {
     cross_browser(t, FIREFOX_DUET, CHROMIUM_SEED)

@@ -152,12 +152,17 @@ async fn speaker_picker_follows_the_browser(page: &Page) -> Result<()> {
 async fn screen_share(t: &mut Test) -> Result<()> {
     let server = t.server(ServerKind::Duet).await?;
     let (a, b) = duet_pair(t, &server, "screen").await?;
-    let camera = b
-        .snapshot(Duration::from_millis(100))
+    // Alice's camera as her own preview shows it (Bob's picture of it may still be a smaller
+    // one while her encoder ramps up after the call came up).
+    let camera = a
+        .wait_for("previewing its camera", SHOW_WITHIN, |s| {
+            s.local.as_ref().is_some_and(|v| v.width > 0)
+        })
         .await?
-        .remote
+        .local
         .map(|v| (v.width, v.height))
         .unwrap_or_default();
+    wait_remote_size(&b, camera).await?;
     let offers = a
         .snapshot(Duration::from_millis(100))
         .await?
