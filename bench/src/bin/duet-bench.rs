@@ -519,7 +519,28 @@ fn call_setup_section(md: &mut String, root: &Path) {
             cell("floor", key)
         );
     }
+    duet_steps(md, &v);
     md.push('\n');
+}
+
+/// Duet's own steps between the phases, in time order: when its code had arrived (`load:*`,
+/// from resource timing) and its `performance.mark`s (`duet:*`), so the time left is explained.
+fn duet_steps(md: &mut String, v: &serde_json::Value) {
+    let Some(marks) = v["duet"]["marks"].as_object() else {
+        return;
+    };
+    let mut steps: Vec<(f64, f64, &str)> = marks
+        .iter()
+        .filter_map(|(k, s)| Some((s["median_ms"].as_f64()?, s["p90_ms"].as_f64()?, k.as_str())))
+        .collect();
+    steps.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let _ = writeln!(
+        md,
+        "\nDuet's own steps, median (p90) ms on the same clock: `load:` when the page's files had arrived (resource timing), `duet:` the app's marks.\n\n| step | Duet |\n|---|---|"
+    );
+    for (median, p90, name) in steps {
+        let _ = writeln!(md, "| `{name}` | {median:.0} ({p90:.0}) |");
+    }
 }
 
 fn payload_section(md: &mut String, root: &Path) {
