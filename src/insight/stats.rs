@@ -120,18 +120,7 @@ pub const DASH: &str = "—";
 
 /// Appends `v` rounded to a whole number (negative values read 0).
 fn push_int(out: &mut String, v: f64) {
-    let mut n = v.round().max(0.0) as u64;
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend(digits[i..].iter().map(|&d| char::from(d)));
+    out.push_str(&crate::transfer::units::decimal(v.round().max(0.0) as u64));
 }
 
 /// `v` with one decimal below 10 (loss of 0.4 % matters), whole above. Integer arithmetic

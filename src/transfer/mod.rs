@@ -25,7 +25,7 @@ mod receive;
 mod send;
 #[cfg(test)]
 mod tests;
-mod units;
+pub(crate) mod units;
 pub mod wire;
 
 use std::collections::VecDeque;
