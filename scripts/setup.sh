@@ -17,6 +17,8 @@ BINARYEN_VERSION=132
 # version bench/seed-bundle builds the seed client with.
 ESBUILD_VERSION=0.25.0
 GECKODRIVER_VERSION=0.37.1
+# wasm-split-cli cuts the release wasm at its split points (scripts/bundle.sh, src/extras.rs).
+WASM_SPLIT_VERSION=0.2.4
 
 log() { printf '\033[1;34m[setup]\033[0m %s\n' "$*" >&2; }
 
@@ -58,6 +60,12 @@ fi
 if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
   log "installing trunk $TRUNK_VERSION (about 13 minutes, once)"
   cargo install --locked --force trunk --version "$TRUNK_VERSION"
+fi
+
+# It prints no version of its own; cargo's install list knows it.
+if ! cargo install --list | grep -qx "wasm_split_cli_support v$WASM_SPLIT_VERSION:"; then
+  log "installing wasm-split-cli $WASM_SPLIT_VERSION (about a minute, once)"
+  cargo install --locked --force wasm_split_cli_support --version "$WASM_SPLIT_VERSION" --features build-binary
 fi
 
 # wasm-opt from npm's binaryen: Debian's (108) silently produces a broken app.

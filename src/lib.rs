@@ -12,6 +12,7 @@ pub mod chat;
 pub mod config;
 pub mod dom;
 pub mod early;
+pub mod extras;
 pub mod insight;
 pub mod js;
 pub mod keys;

@@ -10,14 +10,11 @@ use web_sys::{HtmlVideoElement, MediaStream};
 use duet_protocol::signaling::ROOM_PATTERN;
 
 use crate::call::Phase;
-use crate::chat::panel::ChatPanel;
 use crate::config::Settings;
 use crate::dom::{attr, find, flag, text};
-use crate::insight::panel::Insight;
 use crate::keys::{self, KeyHelp};
 use crate::media::{self, Kind, MediaRequest};
 use crate::session::{self, CallView, Commands, UiCommand};
-use crate::transfer::panel::FilesPanel;
 
 /// The whole app: starts a session for `settings` and joins `?room=` at once.
 #[component]
@@ -29,6 +26,7 @@ pub fn App(
     media_request: Option<MediaRequest>,
 ) -> impl IntoView {
     let view = CallView::new(&settings);
+    let landing = settings.room.is_none();
     let (commands, ui_rx) = Commands::channel();
     if let Some(room) = settings.room.clone() {
         commands.send(UiCommand::Join {
@@ -82,13 +80,34 @@ pub fn App(
                 <JoinForm view=view commands=form_commands.clone() />
             </Show>
             <VideoStage view=view commands=commands.clone() />
-            <Insight view=view commands=commands.clone() />
-            <ChatPanel view=view commands=commands.clone() />
-            <FilesPanel view=view commands=commands.clone() />
+            <Extras view=view commands=commands.clone() landing=landing />
             <Controls view=view commands=commands.clone() />
             <KeyHelp />
         </main>
     }
+}
+
+/// The panels of [`crate::extras`], drawn once their module is loaded: after the remote
+/// video's first frame; on a page opened without a room (the join form), at once; and when a
+/// call that never showed a frame is reconnecting or the other person left. Until then, keys
+/// that open a panel only change the [`CallView`] state it will draw.
+#[component]
+fn Extras(view: CallView, commands: Commands, landing: bool) -> impl IntoView {
+    let panels = RwSignal::new(None::<crate::extras::Panels>);
+    let asked = StoredValue::new(false);
+    Effect::new(move |_| {
+        let phase = view.call.with(|c| c.phase());
+        let due = view.first_frame.get()
+            || matches!(phase, Phase::Reconnecting | Phase::PeerLeft)
+            || (landing && phase == Phase::Idle);
+        if due && !asked.get_value() {
+            asked.set_value(true);
+            leptos::task::spawn_local(
+                async move { panels.set(Some(crate::extras::panels().await)) },
+            );
+        }
+    });
+    move || panels.get().map(|build| build(view, commands.clone()))
 }
 
 /// `#callstatus` with `data-state`, the status in words, and any error or notice with what to do.
@@ -270,7 +289,13 @@ pub fn VideoStage(view: CallView, commands: Commands) -> impl IntoView {
         <section class="stage" aria-label="Video" node_ref=stage>
             <div class="remote">
                 <video id="remotevideo" node_ref=remote autoplay playsinline
-                    on:loadeddata=move |_| commands.send(UiCommand::FirstRemoteFrame)></video>
+                    on:loadeddata=move |_| {
+                        if !view.first_frame.get_untracked() {
+                            session::mark("duet:first-frame");
+                            view.first_frame.set(true);
+                        }
+                        commands.send(UiCommand::FirstRemoteFrame)
+                    }></video>
                 <span id="peername" class="name" hidden></span>
                 <Show when=move || view.remote_muted.get()>
                     <button id="unmute" type="button" class="unmute"

@@ -114,6 +114,8 @@ pub struct CallView {
     pub downloads: RwSignal<Vec<(u64, String)>>,
     /// The call's files both ways (the call machine's transfers).
     pub transfers: RwSignal<Vec<crate::transfer::Transfer>>,
+    /// The remote video has shown a frame since the page loaded (what [`crate::extras`] waits for).
+    pub first_frame: RwSignal<bool>,
 }
 
 impl CallView {
@@ -144,6 +146,7 @@ impl CallView {
             chat: RwSignal::new(ChatView::default()),
             downloads: RwSignal::new(Vec::new()),
             transfers: RwSignal::new(Vec::new()),
+            first_frame: RwSignal::new(false),
         }
     }
 }

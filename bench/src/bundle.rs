@@ -1,5 +1,6 @@
 //! What a browser downloads before the first frame: every html, js, wasm and css file of a built
-//! app, raw and compressed as a server would send it (gzip -9, brotli 11).
+//! app, raw and compressed as a server would send it (gzip -9, brotli 11), apart from the wasm
+//! modules it loads later (Duet's split-off panels, src/extras.rs), which are counted on their own.
 
 use std::io::Write;
 use std::path::Path;
@@ -15,11 +16,27 @@ pub struct BundleSize {
     pub gzip: u64,
     /// brotli quality 11 bytes.
     pub brotli: u64,
+    /// The wasm modules loaded after the first frame (not in the counts above, and with no
+    /// `later` of their own).
+    pub later: Option<Box<BundleSize>>,
 }
 
-/// Measures every .html, .js, .wasm and .css file under `dir`.
+impl BundleSize {
+    fn add(&mut self, name: String, bytes: &[u8]) -> std::io::Result<()> {
+        self.raw += bytes.len() as u64;
+        self.gzip += gzip(bytes)? as u64;
+        self.brotli += brotli(bytes)? as u64;
+        self.files.push(name);
+        Ok(())
+    }
+}
+
+/// Measures every .html, .js, .wasm and .css file under `dir`. A .wasm file that no .html or
+/// .js file names is a split module, which the app loads only after its first frame (the
+/// loader names it, and the loader is bundled into the glue): it goes to `later`. One that
+/// index.html names is preloaded, and one the glue names (its default path) would load with it.
 pub fn measure(dir: &Path) -> std::io::Result<BundleSize> {
-    let mut size = BundleSize::default();
+    let mut found = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for entry in std::fs::read_dir(&d)? {
@@ -29,22 +46,33 @@ pub fn measure(dir: &Path) -> std::io::Result<BundleSize> {
                 continue;
             }
             let ext = path.extension().and_then(|e| e.to_str()).unwrap_or("");
-            if !matches!(ext, "html" | "js" | "wasm" | "css") {
-                continue;
+            if matches!(ext, "html" | "js" | "wasm" | "css") {
+                found.push(path);
             }
-            let bytes = std::fs::read(&path)?;
-            size.raw += bytes.len() as u64;
-            size.gzip += gzip(&bytes)? as u64;
-            size.brotli += brotli(&bytes)? as u64;
-            size.files.push(
-                path.strip_prefix(dir)
-                    .unwrap_or(&path)
-                    .display()
-                    .to_string(),
-            );
         }
     }
-    size.files.sort();
+    found.sort();
+    let mut pages = String::new();
+    for path in &found {
+        if matches!(path.extension().and_then(|e| e.to_str()), Some("html")) {
+            pages.push_str(&std::fs::read_to_string(path)?);
+        }
+    }
+    let mut size = BundleSize::default();
+    let mut later = BundleSize::default();
+    for path in &found {
+        let name = path.strip_prefix(dir).unwrap_or(path).display().to_string();
+        let file = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let bytes = std::fs::read(path)?;
+        if file.ends_with(".wasm") && !pages.contains(file) {
+            later.add(name, &bytes)?;
+        } else {
+            size.add(name, &bytes)?;
+        }
+    }
+    if !later.files.is_empty() {
+        size.later = Some(Box::new(later));
+    }
     Ok(size)
 }
 
@@ -78,5 +106,26 @@ mod tests {
         assert_eq!(s.files, vec!["index.html".to_owned()]);
         assert_eq!(s.raw, 6000);
         assert!(s.gzip < 200 && s.brotli < 200, "{s:?}");
+        assert!(s.later.is_none());
+    }
+
+    #[test]
+    fn a_wasm_the_page_does_not_name_is_counted_as_later() {
+        let dir = std::env::temp_dir().join(format!("duet-bundle-later-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("index.html"),
+            "<link rel=preload href=/app-0123abcd_bg.wasm>",
+        )
+        .unwrap();
+        std::fs::write(dir.join("app-0123abcd_bg.wasm"), [1u8; 100]).unwrap();
+        std::fs::write(dir.join("app-panels-4567ef89.wasm"), [2u8; 30]).unwrap();
+        let s = measure(&dir).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(s.files, ["app-0123abcd_bg.wasm", "index.html"]);
+        assert_eq!(s.raw, 100 + 45);
+        let later = s.later.expect("the panels module is later");
+        assert_eq!(later.files, ["app-panels-4567ef89.wasm"]);
+        assert_eq!(later.raw, 30);
     }
 }

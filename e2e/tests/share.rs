@@ -365,6 +365,17 @@ async fn type_chat(page: &Page, text: &str) -> Result<()> {
     Ok(())
 }
 
+/// When the page fetched the panels' module, against its `duet:first-frame` mark.
+const PANELS_FETCHED: &str = r#"
+const frame = performance.getEntriesByName('duet:first-frame')[0];
+const module = performance.getEntriesByType('resource')
+  .find(e => /\/duet-panels-[0-9a-f]+\.wasm$/.test(e.name));
+if (!frame) return 'was fetched, but the page has no first-frame mark';
+if (!module) return 'was never fetched (is dist/ a scripts/bundle.sh build?)';
+return module.startTime >= frame.startTime ? 'after the first frame'
+  : `was fetched at ${module.startTime} ms, before the first frame at ${frame.startTime} ms`;
+"#;
+
 /// Chat both ways: text with markup arrives as text, the unread count shows while the panel
 /// is closed, a message over the limit is refused with the reason and kept in the box.
 async fn chat(t: &mut Test) -> Result<()> {
@@ -372,6 +383,12 @@ async fn chat(t: &mut Test) -> Result<()> {
     let (a, b) = duet_pair(t, &server, "chat").await?;
     for p in [&a, &b] {
         wait_shown(p, "#chattoggle").await?;
+        // The chat is in the panels' module (src/extras.rs), which only loads after the
+        // first remote frame: the bundle's first-frame budget leaves it out.
+        let when = p.eval(PANELS_FETCHED, vec![]).await?;
+        ensure(when == "after the first frame", || {
+            format!("{}: the panels' module {when}", p.label)
+        })?;
     }
     a.click("#chattoggle").await?;
     let marked = "hello <b>bob</b> <img src=x onerror=\"document.title='owned'\">";
