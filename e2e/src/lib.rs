@@ -167,6 +167,28 @@ impl Test {
         Ok(page)
     }
 
+    /// Two Duet pages in `room` through `server`: alice joins and waits alone, then bob joins;
+    /// returns once both are connected and playing the other's camera, each within `within`.
+    pub async fn duet_pair(
+        &mut self,
+        server: &Server,
+        room: &str,
+        within: std::time::Duration,
+    ) -> Result<(Rc<Page>, Rc<Page>)> {
+        let a = self
+            .open("alice", App::Duet, server, room, Permission::Grant)
+            .await?;
+        a.wait_state(&["waiting"], within).await?;
+        let b = self
+            .open("bob", App::Duet, server, room, Permission::Grant)
+            .await?;
+        for p in [&a, &b] {
+            p.wait_state(&["connected"], within).await?;
+            p.wait_playing(within).await?;
+        }
+        Ok((a, b))
+    }
+
     /// Starts a browser for a page without loading anything yet, so several pages can then
     /// load at the same moment.
     pub async fn launch(&mut self, label: &str, permission: Permission) -> Result<Rc<Page>> {

@@ -7,7 +7,6 @@
 //!   cargo test -p duet-e2e --test scenarios -- through_seed_server --nocapture
 
 use std::collections::BTreeSet;
-use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -65,26 +64,6 @@ async fn call(t: &mut Test, kind: ServerKind, first: App, second: App) -> Result
         }
     }
     Ok(())
-}
-
-/// Two Duet pages in a room through `server`, both connected and playing.
-async fn duet_pair(
-    t: &mut Test,
-    server: &duet_e2e::Server,
-    room: &str,
-) -> Result<(Rc<Page>, Rc<Page>)> {
-    let a = t
-        .open("alice", App::Duet, server, room, Permission::Grant)
-        .await?;
-    a.wait_state(&["waiting"], CALL_WITHIN).await?;
-    let b = t
-        .open("bob", App::Duet, server, room, Permission::Grant)
-        .await?;
-    for p in [&a, &b] {
-        p.wait_state(&["connected"], CALL_WITHIN).await?;
-        p.wait_playing(CALL_WITHIN).await?;
-    }
-    Ok((a, b))
 }
 
 macro_rules! scenario {
@@ -146,7 +125,7 @@ call_scenario!(
 /// Scenario 4: A third page is turned away with `room-full` and gets no media; the call goes on.
 async fn room_full(t: &mut Test) -> Result<()> {
     let server = t.server(ServerKind::Duet).await?;
-    let (a, b) = duet_pair(t, &server, "room1").await?;
+    let (a, b) = t.duet_pair(&server, "room1", CALL_WITHIN).await?;
     let c = t
         .open("carol", App::Duet, &server, "room1", Permission::Grant)
         .await?;
@@ -176,7 +155,7 @@ scenario!(room_full_turns_the_third_away, room_full);
 /// starting to signal.
 async fn peer_leaves_and_new_joins(t: &mut Test, kind: ServerKind) -> Result<()> {
     let server = t.server(kind).await?;
-    let (a, b) = duet_pair(t, &server, "room1").await?;
+    let (a, b) = t.duet_pair(&server, "room1", CALL_WITHIN).await?;
     t.close(&b).await?;
     // duet-server says `user_exit` at once; the seed's server never does, so there the page
     // must notice from its peer connection, which takes ICE's consent timeout.
@@ -368,7 +347,7 @@ scenario!(
 /// leaves a new page can still join.
 async fn server_restart(t: &mut Test) -> Result<()> {
     let mut server = t.server(ServerKind::Duet).await?;
-    let (a, b) = duet_pair(t, &server, "room1").await?;
+    let (a, b) = t.duet_pair(&server, "room1", CALL_WITHIN).await?;
     server.kill().await?;
     // Issue 5 asks for `reconnecting` here. The rest of the scenario runs even when a page
     // shows something else, so one report says everything that is off.
@@ -437,7 +416,7 @@ async fn wait_local_enabled(p: &Page, kind: &str, enabled: bool) -> Result<Snaps
 /// Scenario 8: Mute, camera off, camera switch and hang-up on one side, observed on the other.
 async fn controls(t: &mut Test) -> Result<()> {
     let server = t.server(ServerKind::Duet).await?;
-    let (a, b) = duet_pair(t, &server, "room1").await?;
+    let (a, b) = t.duet_pair(&server, "room1", CALL_WITHIN).await?;
     let two_s = Duration::from_secs(2);
 
     // Mute: bob's sound goes silent, the picture goes on; unmute: the beeps come back.

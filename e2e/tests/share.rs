@@ -6,14 +6,13 @@
 //!
 //!   cargo test -p duet-e2e --test share [-- NAME] [--nocapture]
 
-use std::rc::Rc;
 use std::time::Duration;
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use duet_e2e::probes::describe;
-use duet_e2e::{App, Page, Permission, Server, ServerKind, Test, ensure, run};
+use duet_e2e::{App, Page, Permission, ServerKind, Test, ensure, run};
 use sha2::{Digest, Sha256};
 
 /// Page load, wasm start, media, signaling and ICE on a busy 2-core machine.
@@ -28,22 +27,6 @@ macro_rules! scenario {
             run(stringify!($name), |t| Box::pin($body(t))).await;
         }
     };
-}
-
-/// Two Duet pages in `room` through `server`, both connected and playing.
-async fn duet_pair(t: &mut Test, server: &Server, room: &str) -> Result<(Rc<Page>, Rc<Page>)> {
-    let a = t
-        .open("alice", App::Duet, server, room, Permission::Grant)
-        .await?;
-    a.wait_state(&["waiting"], CALL_WITHIN).await?;
-    let b = t
-        .open("bob", App::Duet, server, room, Permission::Grant)
-        .await?;
-    for p in [&a, &b] {
-        p.wait_state(&["connected"], CALL_WITHIN).await?;
-        p.wait_playing(CALL_WITHIN).await?;
-    }
-    Ok((a, b))
 }
 
 /// Waits until `page`'s remote picture is `size` and moving.
@@ -151,7 +134,7 @@ async fn speaker_picker_follows_the_browser(page: &Page) -> Result<()> {
 /// too; a camera turned off before sharing is still off afterwards.
 async fn screen_share(t: &mut Test) -> Result<()> {
     let server = t.server(ServerKind::Duet).await?;
-    let (a, b) = duet_pair(t, &server, "screen").await?;
+    let (a, b) = t.duet_pair(&server, "screen", CALL_WITHIN).await?;
     // Alice's camera as her own preview shows it (Bob's picture of it may still be a smaller
     // one while her encoder ramps up after the call came up).
     let camera = a
@@ -380,7 +363,7 @@ return module.startTime >= frame.startTime ? 'after the first frame'
 /// is closed, a message over the limit is refused with the reason and kept in the box.
 async fn chat(t: &mut Test) -> Result<()> {
     let server = t.server(ServerKind::Duet).await?;
-    let (a, b) = duet_pair(t, &server, "chat").await?;
+    let (a, b) = t.duet_pair(&server, "chat", CALL_WITHIN).await?;
     for p in [&a, &b] {
         wait_shown(p, "#chattoggle").await?;
         // The chat is in the panels' module (src/extras.rs), which only loads after the
@@ -585,7 +568,7 @@ fn random_file(path: &Path, len: usize) -> Result<String> {
 async fn files(t: &mut Test) -> Result<()> {
     let dir = tempfile::tempdir()?;
     let server = t.server(ServerKind::Duet).await?;
-    let (a, b) = duet_pair(t, &server, "files").await?;
+    let (a, b) = t.duet_pair(&server, "files", CALL_WITHIN).await?;
     wait_shown(&a, "#sendfile").await?;
 
     let photo = dir.path().join("holiday photo.png");
