@@ -88,16 +88,19 @@ pub fn App(
 }
 
 /// The panels of [`crate::extras`], drawn once their module is loaded: after the remote
-/// video's first frame; on a page opened without a room (the join form), at once; and when a
-/// call that never showed a frame is reconnecting or the other person left. Until then, keys
-/// that open a panel only change the [`CallView`] state it will draw.
+/// video's first frame; on a page opened without a room (the join form), at once; when the
+/// person opens the stats or the chat with a key before that frame; and when a call that never
+/// showed a frame is reconnecting or the other person left. A panel's state lives in
+/// [`CallView`], so what happened before the module loaded is drawn when it does.
 #[component]
 fn Extras(view: CallView, commands: Commands, landing: bool) -> impl IntoView {
     let panels = RwSignal::new(None::<crate::extras::Panels>);
     let asked = StoredValue::new(false);
     Effect::new(move |_| {
         let phase = view.call.with(|c| c.phase());
+        let asked_for = view.insight.with(|s| s.panel) || view.chat.with(|c| c.panel);
         let due = view.first_frame.get()
+            || asked_for
             || matches!(phase, Phase::Reconnecting | Phase::PeerLeft)
             || (landing && phase == Phase::Idle);
         if due && !asked.get_value() {
