@@ -20,17 +20,34 @@ use crate::view::{CallView, Commands};
 /// into the main one, so everything it reaches stays in the split-off module.
 pub type Panels = fn(CallView, Commands) -> AnyView;
 
-/// Loads the panels' module (once; later calls return at once) and returns their builder.
+/// The panels' module could not be fetched or started (the network dropped, or a deploy
+/// replaced the files). The call goes on without the panels.
+#[derive(Debug)]
+pub struct Unavailable;
+
+/// What the page says then.
+pub const UNAVAILABLE: &str = "Chat, files and call statistics could not be loaded. The call goes on; reload the page to get them.";
+
 #[cfg(duet_split)]
-#[leptos::wasm_split::wasm_split(duet_panels, wasm_split_path = ::leptos::wasm_split)]
-pub fn panels() -> Panels {
-    build
+impl From<leptos::wasm_split::SplitLoaderError> for Unavailable {
+    fn from(_: leptos::wasm_split::SplitLoaderError) -> Self {
+        Self
+    }
+}
+
+/// Loads the panels' module (once; later calls return at once) and returns their builder.
+/// `fallible`: a failed fetch is an `Err`, not a trap that would end the call (and a later
+/// call tries again).
+#[cfg(duet_split)]
+#[leptos::wasm_split::wasm_split(duet_panels, wasm_split_path = ::leptos::wasm_split, fallible)]
+pub fn panels() -> Result<Panels, Unavailable> {
+    Ok(build)
 }
 
 /// Unsplit builds: the builder is already here.
 #[cfg(not(duet_split))]
-pub async fn panels() -> Panels {
-    build
+pub async fn panels() -> Result<Panels, Unavailable> {
+    Ok(build)
 }
 
 fn build(view: CallView, commands: Commands) -> AnyView {

@@ -105,9 +105,12 @@ fn Extras(view: CallView, commands: Commands, landing: bool) -> impl IntoView {
             || (landing && phase == Phase::Idle);
         if due && !asked.get_value() {
             asked.set_value(true);
-            leptos::task::spawn_local(
-                async move { panels.set(Some(crate::extras::panels().await)) },
-            );
+            leptos::task::spawn_local(async move {
+                match crate::extras::panels().await {
+                    Ok(build) => panels.set(Some(build)),
+                    Err(_) => view.flash.set(Some(crate::extras::UNAVAILABLE.into())),
+                }
+            });
         }
     });
     move || panels.get().map(|build| build(view, commands.clone()))

@@ -2,7 +2,8 @@
 //! the sharer's own preview without a new offer, Duet's button and the browser's own "stop
 //! sharing" both put the camera back, and a camera turned off before sharing is still off
 //! after; chat both ways (markup shown as text, the unread count, the length limit), hidden
-//! with the reason against the original client; "New room" and the key list.
+//! with the reason against the original client; "New room" and the key list; a call whose
+//! panels' module is missing goes on and says so.
 //!
 //!   cargo test -p duet-e2e --test share [-- NAME] [--nocapture]
 
@@ -461,6 +462,49 @@ async fn chat(t: &mut Test) -> Result<()> {
     })
 }
 scenario!(chat_both_ways_shows_markup_as_text, chat);
+
+/// The panels' module missing from the server (a deploy replaced it, or the network dropped
+/// the fetch): the call goes on, and each page says what is missing and what to do.
+async fn panels_missing(t: &mut Test) -> Result<()> {
+    let mut removed = 0;
+    for entry in std::fs::read_dir(t.site())? {
+        let path = entry?.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        if name.starts_with("duet-panels-") {
+            std::fs::remove_file(&path)?;
+            removed += 1;
+        }
+    }
+    ensure(removed > 0, || {
+        "dist/ has no panels' module: build it with scripts/bundle.sh".to_owned()
+    })?;
+    let server = t.server(ServerKind::Duet).await?;
+    let (a, b) = t.duet_pair(&server, "nopanels", CALL_WITHIN).await?;
+    for p in [&a, &b] {
+        let said = wait_js(
+            p,
+            "saying the panels could not be loaded",
+            SHOW_WITHIN,
+            "const f = document.getElementById('flash'); return !f.hidden && f.textContent;",
+        )
+        .await?;
+        ensure(said.contains("reload the page"), || {
+            format!("{}: the notice: {said}", p.label)
+        })?;
+        let chat = p
+            .eval(
+                "return document.getElementById('chattoggle') !== null;",
+                vec![],
+            )
+            .await?;
+        ensure(chat == false, || {
+            format!("{}: a chat without its module", p.label)
+        })?;
+        p.wait_playing(SHOW_WITHIN).await?;
+    }
+    Ok(())
+}
+scenario!(missing_panels_leave_the_call_and_say_so, panels_missing);
 
 /// Against the original client (no data channel): Duet's chat stays hidden and the page says
 /// why; the call plays.
