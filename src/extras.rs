@@ -36,8 +36,8 @@ impl From<leptos::wasm_split::SplitLoaderError> for Unavailable {
 }
 
 /// Loads the panels' module (once; later calls return at once) and returns their builder.
-/// `fallible`: a failed fetch is an `Err`, not a trap that would end the call (and a later
-/// call tries again).
+/// `fallible`: a failed fetch is an `Err`, not a trap that would end the call. A later call
+/// would fetch again; the page asks once and then says to reload ([`UNAVAILABLE`]).
 #[cfg(duet_split)]
 #[leptos::wasm_split::wasm_split(duet_panels, wasm_split_path = ::leptos::wasm_split, fallible)]
 pub fn panels() -> Result<Panels, Unavailable> {
