@@ -38,7 +38,8 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   log "adding the wasm32-unknown-unknown target"
   rustup target add wasm32-unknown-unknown
 fi
-for component in rustfmt clippy; do
+# rust-src: scripts/bundle.sh rebuilds std for the wasm (-Zbuild-std) from it.
+for component in rustfmt clippy rust-src; do
   if ! rustup component list --installed 2>/dev/null | grep -q "^$component"; then
     log "adding rustup component $component"
     rustup component add "$component"
