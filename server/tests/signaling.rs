@@ -53,8 +53,11 @@ async fn the_warm_offer_capability_reaches_the_other_member() {
         a.expect_joined().await,
         json!({"id": b.id(), "email": "b", "warmOffer": true})
     );
-    // a leaves; c (without the capability) finds b, with b's flag.
+    // a leaves; c (without the capability) finds b, with b's flag. b hearing a's exit is what
+    // says the server has handled the leave: c's join on its own connection could otherwise be
+    // handled first and find the room full.
     a.emit("leave_room", vec![]).await;
+    assert_eq!(b.expect("user_exit").await, json!({"id": a.id()}));
     let mut c = Peer::connect(&server, "c").await;
     assert_eq!(
         c.join_expect_users_raw("warm").await,
