@@ -211,7 +211,7 @@ impl Session {
     }
 
     /// The camera request answered: keep the media and show it, then tell the machine.
-    pub(super) async fn on_media(
+    pub(super) fn on_media(
         &mut self,
         id: u64,
         acquired: Result<media::Acquired, media::MediaError>,
@@ -241,7 +241,7 @@ impl Session {
                 Input::MediaReady(id, acquired.notice)
             }
         };
-        self.feed(input).await;
+        self.feed(input);
     }
 }
 

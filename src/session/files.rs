@@ -23,7 +23,7 @@ pub(super) struct Files {
 
 impl Session {
     /// The user picked or dropped files: each is offered, or the reason it cannot be is said.
-    pub(super) async fn send_files(&mut self, list: Vec<web_sys::File>) {
+    pub(super) fn send_files(&mut self, list: Vec<web_sys::File>) {
         for file in list {
             match self.machine.send_file(
                 &file.name(),
@@ -35,27 +35,20 @@ impl Session {
                 Err(e) => self.view.flash.set(Some(e.to_string())),
             }
         }
-        self.drive().await;
     }
 
     /// A chunk arrived on link `id`'s file channel: kept if the machine says so.
-    pub(super) async fn on_chunk(&mut self, id: u64, buf: js_sys::ArrayBuffer) {
+    pub(super) fn on_chunk(&mut self, id: u64, buf: js_sys::ArrayBuffer) {
         if self
             .machine
             .take_chunk(id, u64::from(buf.byte_length()), super::now())
         {
             self.files.incoming.push(buf);
         }
-        self.drive().await;
     }
 
     /// A slice of outgoing file `id` was read (or not).
-    pub(super) async fn on_slice(
-        &mut self,
-        id: u32,
-        start: u64,
-        bytes: Option<js_sys::ArrayBuffer>,
-    ) {
+    pub(super) fn on_slice(&mut self, id: u32, start: u64, bytes: Option<js_sys::ArrayBuffer>) {
         let input = match bytes {
             Some(buf) => {
                 let end = start + u64::from(buf.byte_length());
@@ -64,7 +57,7 @@ impl Session {
             }
             None => Input::FileReadFailed(id),
         };
-        self.feed(input).await;
+        self.feed(input);
     }
 
     /// Carries out what the transfers ask for.

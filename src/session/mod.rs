@@ -5,7 +5,9 @@
 //!
 //! Everything arrives as an [`Event`] on one channel and is handled to completion before the
 //! next (awaiting the browser's promises in between), so offers, answers and candidates are
-//! applied in the order they came and no two negotiations interleave. This module holds the
+//! applied in the order they came and no two negotiations interleave. Handling an event only
+//! hands inputs to the machine; the loop then carries out its actions in one place
+//! ([`Session::drive`]), so the bundle has one copy of that async code, not one per event. This module holds the
 //! loop and the user's commands; [`actions`] carries out the machine's actions; [`controls`]
 //! device switching and the room link; [`screen`] the screen share's track.
 //!
@@ -103,18 +105,25 @@ pub async fn run(
         files: files::Files::default(),
     };
     loop {
-        futures::select_biased! {
-            cmd = ui.next() => match cmd {
-                Some(UiCommand::Shutdown) | None => break,
-                Some(cmd) => s.on_ui(cmd).await,
-            },
-            event = rx.next().fuse() => match event {
-                Some(event) => s.on_event(event).await,
-                None => break,
-            },
+        let next = futures::select_biased! {
+            cmd = ui.next() => Next::Ui(cmd),
+            event = rx.next().fuse() => Next::Event(event),
+        };
+        match next {
+            Next::Ui(Some(UiCommand::Shutdown) | None) | Next::Event(None) => break,
+            Next::Ui(Some(cmd)) => s.on_ui(cmd).await,
+            Next::Event(Some(event)) => s.on_event(event).await,
         }
+        s.drive().await;
     }
-    s.feed(Input::HangUp).await;
+    s.feed(Input::HangUp);
+    s.drive().await;
+}
+
+/// What the loop took next.
+enum Next {
+    Ui(Option<UiCommand>),
+    Event(Option<Event>),
 }
 
 /// Leaves a `performance.mark` for set-up timing (`duet:media-ready`, `duet:joined`, …).
@@ -125,10 +134,9 @@ pub(crate) fn mark(name: &str) {
 }
 
 impl Session {
-    /// Hands an input to the machine and carries out everything it then asks for.
-    async fn feed(&mut self, input: Input) {
+    /// Hands an input to the machine; the loop carries out what it asks for next.
+    fn feed(&mut self, input: Input) {
         self.machine.handle(input, now());
-        self.drive().await;
     }
 
     /// Carries out the machine's actions (which may feed it more inputs), then shows its view
@@ -168,25 +176,25 @@ impl Session {
         self.view.flash.set(None);
         match cmd {
             UiCommand::Join { room, name } => self.join(room, name).await,
-            UiCommand::HangUp => self.feed(Input::HangUp).await,
+            UiCommand::HangUp => self.feed(Input::HangUp),
             UiCommand::ToggleMic => {
                 self.toggle(media::Kind::Audio, self.view.mic_on);
             }
             UiCommand::ToggleCamera => {
                 let on = self.toggle(media::Kind::Video, self.view.cam_on);
-                self.feed(Input::Camera(on)).await;
+                self.feed(Input::Camera(on));
             }
-            UiCommand::Stats(open) => self.feed(Input::StatsPanel(open)).await,
-            UiCommand::ToggleScreen => self.feed(Input::ToggleScreen).await,
-            UiCommand::SendChat(text) => self.feed(Input::SendChat(text)).await,
-            UiCommand::ChatPanel(open) => self.feed(Input::ChatPanel(open)).await,
-            UiCommand::SendFiles(list) => self.send_files(list).await,
-            UiCommand::CancelFile(key) => self.feed(Input::CancelFile(key)).await,
-            UiCommand::FirstRemoteFrame => self.feed(Input::FirstRemoteFrame).await,
+            UiCommand::Stats(open) => self.feed(Input::StatsPanel(open)),
+            UiCommand::ToggleScreen => self.feed(Input::ToggleScreen),
+            UiCommand::SendChat(text) => self.feed(Input::SendChat(text)),
+            UiCommand::ChatPanel(open) => self.feed(Input::ChatPanel(open)),
+            UiCommand::SendFiles(list) => self.send_files(list),
+            UiCommand::CancelFile(key) => self.feed(Input::CancelFile(key)),
+            UiCommand::FirstRemoteFrame => self.feed(Input::FirstRemoteFrame),
             UiCommand::SelectDevice { kind, id } => self.switch_device(kind, &id).await,
             UiCommand::CopyLink => self.copy_link(),
             UiCommand::NewRoom => self.new_room(),
-            UiCommand::Shutdown => self.feed(Input::HangUp).await,
+            UiCommand::Shutdown => self.feed(Input::HangUp),
         }
     }
 
@@ -196,8 +204,9 @@ impl Session {
         self.feed(Input::Join {
             room: room.clone(),
             name: name.clone(),
-        })
-        .await;
+        });
+        // The camera request and the connection leave before the ICE configuration is awaited.
+        self.drive().await;
         if !self.machine.phase().in_room() {
             return;
         }
@@ -223,21 +232,18 @@ impl Session {
 
     async fn on_event(&mut self, event: Event) {
         match event {
-            Event::Call(input) => self.feed(input).await,
-            Event::Tick => {
-                self.machine.handle_timeout(now());
-                self.drive().await;
-            }
+            Event::Call(input) => self.feed(input),
+            Event::Tick => self.machine.handle_timeout(now()),
             Event::DevicesChanged => self.on_devices_changed().await,
             Event::Devices(id, list) if id == self.acquiring => self.view.devices.set(list),
-            Event::Media(id, acquired) if id == self.acquiring => self.on_media(id, acquired).await,
+            Event::Media(id, acquired) if id == self.acquiring => self.on_media(id, acquired),
             Event::Remote(id, stream) if self.link.as_ref().is_some_and(|(l, _)| *l == id) => {
                 mark("duet:remote-track");
                 self.view.remote_stream.set(Some(stream));
             }
-            Event::Screen(id, stream) => self.on_screen(id, stream).await,
-            Event::Chunk(id, buf) => self.on_chunk(id, buf).await,
-            Event::Slice(id, start, bytes) => self.on_slice(id, start, bytes).await,
+            Event::Screen(id, stream) => self.on_screen(id, stream),
+            Event::Chunk(id, buf) => self.on_chunk(id, buf),
+            Event::Slice(id, start, bytes) => self.on_slice(id, start, bytes),
             // From a request or link already replaced (late media stops as it drops).
             _ => {}
         }

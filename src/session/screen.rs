@@ -31,13 +31,13 @@ impl Session {
 
     /// getDisplayMedia answered request `id`: keep the track and tell the machine, which says
     /// whether to show it or stop it.
-    pub(super) async fn on_screen(&mut self, id: u64, stream: Option<MediaStream>) {
+    pub(super) fn on_screen(&mut self, id: u64, stream: Option<MediaStream>) {
         let track: Option<MediaStreamTrack> =
             stream.and_then(|s| s.get_video_tracks().get(0).dyn_into().ok());
         let track = match track {
             Some(t) if id != self.capturing => return t.stop(), // A request already replaced.
             Some(t) => t,
-            None => return self.feed(Input::ScreenRefused(id)).await,
+            None => return self.feed(Input::ScreenRefused(id)),
         };
         // Text stays legible: the encoder keeps the resolution and lowers the frame rate when
         // the link is short of bandwidth.
@@ -49,7 +49,7 @@ impl Session {
         track.set_onended(Some(ended.as_ref().unchecked_ref()));
         self.drop_screen();
         self.screen = Some((track, ended));
-        self.feed(Input::ScreenGranted(id)).await;
+        self.feed(Input::ScreenGranted(id));
     }
 
     /// Sends the screen instead of the camera and shows it in the own preview.
