@@ -4,8 +4,8 @@
 
 use leptos::html;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
-use web_sys::{HtmlVideoElement, MediaStream};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{HtmlInputElement, HtmlVideoElement, MediaStream};
 
 use duet_protocol::signaling::ROOM_PATTERN;
 
@@ -171,31 +171,78 @@ pub fn StatusBanner(view: CallView) -> impl IntoView {
     }
 }
 
-/// Asks for a room and a name; also the way to pick another room after `room_full`.
+/// Asks for a room and a name; also the way to pick another room after `room_full`. Static
+/// markup (Leptos builds it from one HTML string) with one effect writing what changes and one
+/// handler per event kind on the form.
 #[component]
 pub fn JoinForm(view: CallView, commands: Commands) -> impl IntoView {
+    let form: NodeRef<html::Form> = NodeRef::new();
+    // The fields follow the signals (a "New room", the room a join came from), and the button
+    // says when this is another try.
+    Effect::new(move |_| {
+        let values = [
+            ("#room", view.room_input.get()),
+            ("#name", view.name_input.get()),
+        ];
+        let again = view.call.with(|c| c.phase() != Phase::Idle);
+        let Some(form) = form.get() else { return };
+        let form: &web_sys::Element = form.unchecked_ref();
+        for (css, value) in values {
+            if let Some(input) = find(form, css).and_then(|e| e.dyn_into::<HtmlInputElement>().ok())
+            {
+                // The protocol's rule, so the browser says what is wrong before a join is sent.
+                if css == "#room" {
+                    attr(&input, "pattern", Some(ROOM_PATTERN));
+                }
+                // Writing the same value would move the caret of someone typing.
+                if input.value() != value {
+                    input.set_value(&value);
+                }
+            }
+        }
+        if let Some(button) = find(form, "#join") {
+            text(&button, if again { "Join again" } else { "Join" });
+        }
+    });
+    let typed = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        match input.id().as_str() {
+            "room" => view.room_input.set(input.value()),
+            "name" => view.name_input.set(input.value()),
+            _ => {}
+        }
+    };
     let new_room = commands.clone();
+    let clicked = move |ev: leptos::ev::MouseEvent| {
+        let target = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok());
+        if target.is_some_and(|t| t.id() == "newroom") {
+            new_room.send(UiCommand::NewRoom);
+        }
+    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let room = view.room_input.get_untracked().trim().to_owned();
         let name = view.name_input.get_untracked().trim().to_owned();
         commands.send(UiCommand::Join { room, name });
     };
-    let again = move || view.call.with(|c| c.phase() != Phase::Idle);
     view! {
-        <form id="joinform" class="join" on:submit=submit>
+        <form id="joinform" class="join" node_ref=form on:submit=submit on:input=typed
+            on:click=clicked>
             <label for="room">"Room"</label>
-            <input id="room" name="room" required pattern=ROOM_PATTERN
-                autocomplete="off" placeholder="e.g. team-standup"
-                prop:value=move || view.room_input.get()
-                on:input=move |ev| view.room_input.set(event_target_value(&ev)) />
+            <input id="room" name="room" required autocomplete="off"
+                placeholder="e.g. team-standup" />
             <label for="name">"Your name"</label>
-            <input id="name" name="name" autocomplete="name" placeholder="optional"
-                prop:value=move || view.name_input.get()
-                on:input=move |ev| view.name_input.set(event_target_value(&ev)) />
-            <button id="join" type="submit">{move || if again() { "Join again" } else { "Join" }}</button>
-            <button id="newroom" type="button" title="Make a room nobody can guess, and copy its link"
-                on:click=move |_| new_room.send(UiCommand::NewRoom)>"New room"</button>
+            <input id="name" name="name" autocomplete="name" placeholder="optional" />
+            <button id="join" type="submit">"Join"</button>
+            <button id="newroom" type="button"
+                title="Make a room nobody can guess, and copy its link">"New room"</button>
         </form>
     }
 }
@@ -389,89 +436,131 @@ pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
             text(&button, words[i]);
         }
     });
-    let c1 = commands.clone();
-    let c2 = commands.clone();
     let c3 = commands.clone();
-    let c4 = commands.clone();
-    let c5 = commands.clone();
-    let c6 = commands.clone();
-    let c7 = commands;
-    // One list for the three pickers (one copy of its code in the bundle).
-    let options = move |kind: Kind, output: bool| {
-        view.devices
-            .get()
-            .into_iter()
-            .filter(|d| d.kind == kind && d.output == output)
-            .map(|d| {
-                // Mark the device in use, whenever the list or the choice changes (setting the
-                // select's value alone does not survive its options being re-rendered).
-                let current = match (kind, output) {
-                    (Kind::Audio, true) => view.speaker_id,
-                    (Kind::Audio, false) => view.mic_id,
-                    (Kind::Video, _) => view.camera_id,
+    // One click handler for the bar's buttons, by id: the buttons stay static markup, which
+    // Leptos builds from one HTML string instead of code per element.
+    let clicked = move |ev: leptos::ev::MouseEvent| {
+        let button = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|el| el.closest("button").ok().flatten());
+        let Some(button) = button else { return };
+        match button.id().as_str() {
+            "mic" => commands.send(UiCommand::ToggleMic),
+            "camera" => commands.send(UiCommand::ToggleCamera),
+            "screenshare" => commands.send(UiCommand::ToggleScreen),
+            "fullscreen" => keys::toggle_fullscreen(),
+            "pip" => keys::toggle_pip(),
+            "help" => keys::show_help(None),
+            "copylink" => commands.send(UiCommand::CopyLink),
+            "hangup" => commands.send(UiCommand::HangUp),
+            _ => {}
+        }
+    };
+    // The pickers' options, written by one effect: each device of the picker's kind, the one in
+    // use selected (whenever the list or the choice changes).
+    Effect::new(move |_| {
+        let chosen = [
+            view.camera_id.get(),
+            view.mic_id.get(),
+            view.speaker_id.get(),
+        ];
+        view.devices.with(|devices| {
+            let Some(nav) = nav.get() else { return };
+            let nav: &web_sys::Element = nav.unchecked_ref();
+            let pickers = [
+                ("#camera-select", Kind::Video, false),
+                ("#mic-select", Kind::Audio, false),
+                ("#speaker-select", Kind::Audio, true),
+            ];
+            for ((css, kind, output), chosen) in pickers.into_iter().zip(chosen) {
+                let Some(select) = find(nav, css) else {
+                    continue;
                 };
-                let id = d.id.clone();
-                view! {
-                    <option value=d.id.clone()
-                        prop:selected=move || current.get().as_deref() == Some(id.as_str())>
-                        {d.label.clone()}
-                    </option>
+                let mine = || {
+                    devices
+                        .iter()
+                        .filter(|d| d.kind == kind && d.output == output)
+                };
+                select.set_text_content(None);
+                for d in mine() {
+                    let Ok(option) = select
+                        .owner_document()
+                        .map_or(Err(JsValue::NULL), |doc| doc.create_element("option"))
+                    else {
+                        continue;
+                    };
+                    attr(&option, "value", Some(&d.id));
+                    flag(
+                        &option,
+                        "selected",
+                        chosen.as_deref() == Some(d.id.as_str()),
+                    );
+                    option.set_text_content(Some(&d.label));
+                    let _ = select.append_child(&option);
                 }
-            })
-            .collect_view()
+                // The speaker picker shows only where the browser lists outputs.
+                if output && let Some(label) = select.parent_element() {
+                    flag(&label, "hidden", mine().next().is_none());
+                }
+            }
+        });
+    });
+    let changed = move |ev: leptos::ev::Event| {
+        let Some(select) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlSelectElement>().ok())
+        else {
+            return;
+        };
+        let id = select.value();
+        match select.id().as_str() {
+            "camera-select" => c3.send(UiCommand::SelectDevice {
+                kind: Kind::Video,
+                id,
+            }),
+            "mic-select" => c3.send(UiCommand::SelectDevice {
+                kind: Kind::Audio,
+                id,
+            }),
+            "speaker-select" => set_speaker(view, id),
+            _ => {}
+        }
     };
     view! {
-        <nav class="controls hidden" aria-label="Call controls" node_ref=nav>
+        <nav class="controls hidden" aria-label="Call controls" node_ref=nav on:click=clicked
+            on:change=changed>
             <button id="mic" type="button" aria-pressed="false" aria-label="Mute microphone (m)"
-                title="Microphone (m)" disabled
-                on:click=move |_| c1.send(UiCommand::ToggleMic)></button>
+                title="Microphone (m)" disabled></button>
             <button id="camera" type="button" aria-pressed="false" aria-label="Turn camera off (c)"
-                title="Camera (c)" disabled
-                on:click=move |_| c2.send(UiCommand::ToggleCamera)></button>
+                title="Camera (c)" disabled></button>
             // Left out where the browser cannot share a screen (phones).
             {media::screen_supported().then(|| view! {
                 <button id="screenshare" type="button" aria-pressed="false"
-                    title="Share your screen (s)" disabled
-                    on:click=move |_| c7.send(UiCommand::ToggleScreen)>"Share screen"</button>
+                    title="Share your screen (s)" disabled>"Share screen"</button>
             })}
             <label class="picker">
                 <span>"Camera"</span>
-                <select id="camera-select" aria-label="Camera"
-                    prop:value=move || view.camera_id.get().unwrap_or_default()
-                    on:change=move |ev| c3.send(UiCommand::SelectDevice { kind: Kind::Video, id: event_target_value(&ev) })>
-                    {move || options(Kind::Video, false)}
-                </select>
+                <select id="camera-select" aria-label="Camera"></select>
             </label>
             <label class="picker">
                 <span>"Microphone"</span>
-                <select id="mic-select" aria-label="Microphone"
-                    prop:value=move || view.mic_id.get().unwrap_or_default()
-                    on:change=move |ev| c4.send(UiCommand::SelectDevice { kind: Kind::Audio, id: event_target_value(&ev) })>
-                    {move || options(Kind::Audio, false)}
-                </select>
+                <select id="mic-select" aria-label="Microphone"></select>
             </label>
             // Where the browser can route audio (setSinkId) and has outputs to choose from.
             {media::sink_supported().then(|| view! {
-                <label class="picker" hidden=move || !view.devices.with(|l| l.iter().any(|d| d.output))>
+                <label class="picker" hidden>
                     <span>"Speaker"</span>
-                    <select id="speaker-select" aria-label="Speaker"
-                        on:change=move |ev| set_speaker(view, event_target_value(&ev))>
-                        {move || options(Kind::Audio, true)}
-                    </select>
+                    <select id="speaker-select" aria-label="Speaker"></select>
                 </label>
             })}
-            <button id="fullscreen" type="button" title="Fullscreen (f)"
-                on:click=move |_| keys::toggle_fullscreen()>"Fullscreen"</button>
+            <button id="fullscreen" type="button" title="Fullscreen (f)">"Fullscreen"</button>
             {keys::pip_supported().then(|| view! {
-                <button id="pip" type="button" title="The other person in a floating window"
-                    on:click=move |_| keys::toggle_pip()>"Picture in picture"</button>
+                <button id="pip" type="button" title="The other person in a floating window">"Picture in picture"</button>
             })}
-            <button id="help" type="button" title="Keys (?)" aria-label="Keyboard keys"
-                on:click=move |_| keys::show_help(None)>"?"</button>
-            <button id="copylink" type="button" aria-label="Copy the room link"
-                on:click=move |_| c5.send(UiCommand::CopyLink)>"Copy link"</button>
-            <button id="hangup" type="button" class="danger" aria-label="Hang up"
-                on:click=move |_| c6.send(UiCommand::HangUp)>"Hang up"</button>
+            <button id="help" type="button" title="Keys (?)" aria-label="Keyboard keys">"?"</button>
+            <button id="copylink" type="button" aria-label="Copy the room link">"Copy link"</button>
+            <button id="hangup" type="button" class="danger" aria-label="Hang up">"Hang up"</button>
         </nav>
     }
 }

@@ -256,9 +256,7 @@ async fn two_apps_call_each_other_through_duet_server() {
         find(&bob.el, "#camera-select").unwrap().unchecked_into();
     wait_for("camera list", LONG, || select.length() > 0).await;
     select.set_selected_index(0);
-    select
-        .dispatch_event(&web_sys::Event::new("change").unwrap())
-        .unwrap();
+    select.dispatch_event(&user_event("change")).unwrap();
     wait_for("new camera track", LONG, || {
         video_track(&bob).id() != old.id()
     })
@@ -274,9 +272,7 @@ async fn two_apps_call_each_other_through_duet_server() {
     // ...and picks another room from the form shown with the message.
     let input: web_sys::HtmlInputElement = find(&cat.el, "#room").unwrap().unchecked_into();
     input.set_value(&unique("other"));
-    input
-        .dispatch_event(&web_sys::Event::new("input").unwrap())
-        .unwrap();
+    input.dispatch_event(&user_event("input")).unwrap();
     cat.click("#join");
     wait_for("cat waiting elsewhere", LONG, || {
         state(&cat.el) == "waiting"
@@ -509,4 +505,12 @@ async fn closes_an_early_connection_it_cannot_use() {
         ws.ready_state() == web_sys::WebSocket::CLOSED
     })
     .await;
+}
+
+/// An `input` or `change` event as the browser fires it for the user: bubbling, so the page's
+/// handlers on the form and the controls bar see it.
+fn user_event(name: &str) -> web_sys::Event {
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    web_sys::Event::new_with_event_init_dict(name, &init).unwrap()
 }
