@@ -52,14 +52,11 @@ pub fn App(
         closing.send(UiCommand::Shutdown);
     });
 
-    let show_form = move || {
-        view.call
-            .with(|c| matches!(c.phase(), Phase::Idle | Phase::RoomFull | Phase::Error))
-    };
     let form_commands = commands.clone();
     let dropped = commands.clone();
+    // `data-phase` (the layout's switch) is written by the status banner's effect.
     view! {
-        <main class="duet" data-phase=move || view.call.with(|c| c.phase().as_str())
+        <main class="duet"
             // A file dropped anywhere on the call is sent like one chosen under "Send file".
             on:dragover=|ev: leptos::ev::DragEvent| ev.prevent_default()
             on:drop=move |ev: leptos::ev::DragEvent| {
@@ -76,9 +73,7 @@ pub fn App(
                 <h1 class="brand">"Duet"</h1>
                 <StatusBanner view=view />
             </header>
-            <Show when=show_form>
-                <JoinForm view=view commands=form_commands.clone() />
-            </Show>
+            <JoinForm view=view commands=form_commands />
             <VideoStage view=view commands=commands.clone() />
             <Extras view=view commands=commands.clone() landing=landing />
             <Controls view=view commands=commands.clone() />
@@ -138,6 +133,9 @@ pub fn StatusBanner(view: CallView) -> impl IntoView {
             return;
         };
         attr(&status, "data-state", Some(state));
+        if let Ok(Some(app)) = root.closest(".duet") {
+            attr(&app, "data-phase", Some(state));
+        }
         text(&status, &words);
         let fatal = problem.as_ref().is_some_and(|(_, fatal)| *fatal);
         flag(&trouble, "hidden", problem.is_none());
@@ -171,9 +169,9 @@ pub fn StatusBanner(view: CallView) -> impl IntoView {
     }
 }
 
-/// Asks for a room and a name; also the way to pick another room after `room_full`. Static
-/// markup (Leptos builds it from one HTML string) with one effect writing what changes and one
-/// handler per event kind on the form.
+/// Asks for a room and a name; also the way to pick another room after `room_full` or an error.
+/// Hidden in a call. Static markup (Leptos builds it from one HTML string) with one effect
+/// writing what changes and one handler per event kind on the form.
 #[component]
 pub fn JoinForm(view: CallView, commands: Commands) -> impl IntoView {
     let form: NodeRef<html::Form> = NodeRef::new();
@@ -184,9 +182,11 @@ pub fn JoinForm(view: CallView, commands: Commands) -> impl IntoView {
             ("#room", view.room_input.get()),
             ("#name", view.name_input.get()),
         ];
-        let again = view.call.with(|c| c.phase() != Phase::Idle);
+        let phase = view.call.with(|c| c.phase());
         let Some(form) = form.get() else { return };
         let form: &web_sys::Element = form.unchecked_ref();
+        let shown = matches!(phase, Phase::Idle | Phase::RoomFull | Phase::Error);
+        flag(form, "hidden", !shown);
         for (css, value) in values {
             if let Some(input) = find(form, css).and_then(|e| e.dyn_into::<HtmlInputElement>().ok())
             {
@@ -201,6 +201,7 @@ pub fn JoinForm(view: CallView, commands: Commands) -> impl IntoView {
             }
         }
         if let Some(button) = find(form, "#join") {
+            let again = phase != Phase::Idle;
             text(&button, if again { "Join again" } else { "Join" });
         }
     });
@@ -326,8 +327,12 @@ pub fn VideoStage(view: CallView, commands: Commands) -> impl IntoView {
             _ => None,
         });
         let cam_off = !view.cam_on.get() || !view.has_cam.get();
+        let muted = view.remote_muted.get();
         let Some(stage) = stage.get() else { return };
         let stage: &web_sys::Element = stage.unchecked_ref();
+        if let Some(unmute) = find(stage, "#unmute") {
+            flag(&unmute, "hidden", !muted);
+        }
         if let (Some(name), Some(local)) = (find(stage, "#peername"), find(stage, ".local")) {
             flag(&name, "hidden", peer.is_none());
             text(&name, peer.as_deref().unwrap_or(""));
@@ -350,16 +355,14 @@ pub fn VideoStage(view: CallView, commands: Commands) -> impl IntoView {
                         commands.send(UiCommand::FirstRemoteFrame)
                     }></video>
                 <span id="peername" class="name" hidden></span>
-                <Show when=move || view.remote_muted.get()>
-                    <button id="unmute" type="button" class="unmute"
-                        on:click=move |_| {
-                            if let Some(v) = remote.get_untracked() {
-                                v.set_muted(false);
-                                let _ = v.play();
-                            }
-                            view.remote_muted.set(false);
-                        }>"Click to hear the other person"</button>
-                </Show>
+                <button id="unmute" type="button" class="unmute" hidden
+                    on:click=move |_| {
+                        if let Some(v) = remote.get_untracked() {
+                            v.set_muted(false);
+                            let _ = v.play();
+                        }
+                        view.remote_muted.set(false);
+                    }>"Click to hear the other person"</button>
             </div>
             <div class="local">
                 <video id="localvideo" node_ref=local muted autoplay playsinline prop:muted=true></video>
