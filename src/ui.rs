@@ -11,7 +11,7 @@ use duet_protocol::signaling::ROOM_PATTERN;
 
 use crate::call::Phase;
 use crate::config::Settings;
-use crate::dom::{attr, find, flag, text};
+use crate::dom::{attr, effect, find, flag, text};
 use crate::keys::{self, KeyHelp};
 use crate::media::{self, Kind, MediaRequest};
 use crate::session::{self, CallView, Commands, UiCommand};
@@ -91,7 +91,7 @@ pub fn App(
 fn Extras(view: CallView, commands: Commands, landing: bool) -> impl IntoView {
     let panels = RwSignal::new(None::<crate::extras::Panels>);
     let asked = StoredValue::new(false);
-    Effect::new(move |_| {
+    effect(Box::new(move || {
         let phase = view.call.with(|c| c.phase());
         let asked_for = view.insight.with(|s| s.panel) || view.chat.with(|c| c.panel);
         let due = view.first_frame.get()
@@ -107,7 +107,7 @@ fn Extras(view: CallView, commands: Commands, landing: bool) -> impl IntoView {
                 }
             });
         }
-    });
+    }));
     move || panels.get().map(|build| build(view, commands.clone()))
 }
 
@@ -117,7 +117,7 @@ fn Extras(view: CallView, commands: Commands, landing: bool) -> impl IntoView {
 #[component]
 pub fn StatusBanner(view: CallView) -> impl IntoView {
     let root: NodeRef<html::Div> = NodeRef::new();
-    Effect::new(move |_| {
+    effect(Box::new(move || {
         let (state, words, problem) = view.call.with(|c| {
             let problem = c.problem().map(|p| (p.to_string(), p.is_fatal()));
             (c.phase().as_str(), c.status_text(), problem)
@@ -159,7 +159,7 @@ pub fn StatusBanner(view: CallView) -> impl IntoView {
         );
         flag(&flashed, "hidden", flash.is_none());
         text(&flashed, flash.as_deref().unwrap_or(""));
-    });
+    }));
     view! {
         <div class="status" node_ref=root>
             <p id="callstatus" role="status" aria-live="polite"></p>
@@ -177,7 +177,7 @@ pub fn JoinForm(view: CallView, commands: Commands) -> impl IntoView {
     let form: NodeRef<html::Form> = NodeRef::new();
     // The fields follow the signals (a "New room", the room a join came from), and the button
     // says when this is another try.
-    Effect::new(move |_| {
+    effect(Box::new(move || {
         let values = [
             ("#room", view.room_input.get()),
             ("#name", view.name_input.get()),
@@ -204,7 +204,7 @@ pub fn JoinForm(view: CallView, commands: Commands) -> impl IntoView {
             let again = phase != Phase::Idle;
             text(&button, if again { "Join again" } else { "Join" });
         }
-    });
+    }));
     let typed = move |ev: leptos::ev::Event| {
         let Some(input) = ev
             .target()
@@ -305,21 +305,21 @@ fn attach(video: &HtmlVideoElement, stream: Option<&MediaStream>, refused: Optio
 pub fn VideoStage(view: CallView, commands: Commands) -> impl IntoView {
     let local: NodeRef<html::Video> = NodeRef::new();
     let remote: NodeRef<html::Video> = NodeRef::new();
-    Effect::new(move |_| {
+    effect(Box::new(move || {
         let stream = view.local_stream.get();
         if let Some(v) = local.get() {
             v.set_muted(true);
             attach(&v, stream.as_ref(), None);
         }
-    });
-    Effect::new(move |_| {
+    }));
+    effect(Box::new(move || {
         let stream = view.remote_stream.get();
         if let Some(v) = remote.get() {
             attach(&v, stream.as_ref(), Some(view.remote_muted));
         }
-    });
+    }));
     let stage: NodeRef<html::Section> = NodeRef::new();
-    Effect::new(move |_| {
+    effect(Box::new(move || {
         let peer = view.call.with(|c| match c.phase() {
             Phase::Connecting | Phase::Connected | Phase::Reconnecting => {
                 Some(c.peer_name().unwrap_or("Guest").to_owned())
@@ -342,7 +342,7 @@ pub fn VideoStage(view: CallView, commands: Commands) -> impl IntoView {
                 Some(if cam_off { "local off" } else { "local" }),
             );
         }
-    });
+    }));
     view! {
         <section class="stage" aria-label="Video" node_ref=stage>
             <div class="remote">
@@ -378,7 +378,7 @@ pub fn VideoStage(view: CallView, commands: Commands) -> impl IntoView {
 pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
     let nav: NodeRef<html::Nav> = NodeRef::new();
     // The bar and the two toggles, written by one effect ([`crate::dom`]).
-    Effect::new(move |_| {
+    effect(Box::new(move || {
         let in_room = view.call.with(|c| c.phase().in_room());
         let toggles = [
             (
@@ -438,7 +438,7 @@ pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
             attr(&button, "class", (!on).then_some("off"));
             text(&button, words[i]);
         }
-    });
+    }));
     let c3 = commands.clone();
     // One click handler for the bar's buttons, by id: the buttons stay static markup, which
     // Leptos builds from one HTML string instead of code per element.
@@ -462,7 +462,7 @@ pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
     };
     // The pickers' options, written by one effect: each device of the picker's kind, the one in
     // use selected (whenever the list or the choice changes).
-    Effect::new(move |_| {
+    effect(Box::new(move || {
         let chosen = [
             view.camera_id.get(),
             view.mic_id.get(),
@@ -508,7 +508,7 @@ pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
                 }
             }
         });
-    });
+    }));
     let changed = move |ev: leptos::ev::Event| {
         let Some(select) = ev
             .target()
