@@ -3,8 +3,40 @@
 //! 0.5 KB raw apiece, measured with twiggy: bench/BYTES.md); a component whose markup is static
 //! and whose one [`Effect`](leptos::prelude::Effect) calls these costs one.
 
-use leptos::prelude::Effect;
+use leptos::prelude::*;
+use leptos::tachys::html::{element::ElementType, node_ref::NodeRefContainer};
 use web_sys::Element;
+
+/// A component's root element once it is mounted (`node_ref=`). Leptos' own `NodeRef<E>` is a
+/// signal type per tag (`<div>`, `<nav>`, `<form>`…), each about 1.5 KB raw in the bundle; this
+/// is one type for every tag.
+#[derive(Clone, Copy)]
+pub struct Mounted(RwSignal<Option<Element>, LocalStorage>);
+
+impl Default for Mounted {
+    fn default() -> Self {
+        Self(RwSignal::new_local(None))
+    }
+}
+
+impl Mounted {
+    /// The element, or `None` before it is mounted. Tracked: an effect that reads it runs again
+    /// once the element is there.
+    pub fn get(self) -> Option<Element> {
+        self.0.get()
+    }
+
+    /// The first element under the root matching `css`, without tracking (for event handlers).
+    pub fn find_untracked(self, css: &str) -> Option<Element> {
+        find(&self.0.get_untracked()?, css)
+    }
+}
+
+impl<E: ElementType> NodeRefContainer<E> for Mounted {
+    fn load(self, el: &Element) {
+        self.0.set(Some(el.clone()));
+    }
+}
 
 /// An effect running `f` now and whenever a signal it reads changes. Every effect of the main
 /// view goes through here, so the bundle has one `Effect::new` (its set-up code is about 0.6

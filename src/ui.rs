@@ -2,7 +2,6 @@
 //! [`CallView`] signals and send [`UiCommand`]s; they hold no browser callbacks of their own
 //! beyond Leptos's event handlers.
 
-use leptos::html;
 use leptos::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{HtmlInputElement, HtmlVideoElement, MediaStream};
@@ -11,7 +10,7 @@ use duet_protocol::signaling::ROOM_PATTERN;
 
 use crate::call::Phase;
 use crate::config::Settings;
-use crate::dom::{attr, effect, find, flag, text};
+use crate::dom::{Mounted, attr, effect, find, flag, text};
 use crate::keys::{self, KeyHelp};
 use crate::media::{self, Kind, MediaRequest};
 use crate::session::{self, CallView, Commands, UiCommand};
@@ -116,7 +115,7 @@ fn Extras(view: CallView, commands: Commands, landing: bool) -> impl IntoView {
 /// text changes, so screen readers announce the change.
 #[component]
 pub fn StatusBanner(view: CallView) -> impl IntoView {
-    let root: NodeRef<html::Div> = NodeRef::new();
+    let root = Mounted::default();
     effect(Box::new(move || {
         let (state, words, problem) = view.call.with(|c| {
             let problem = c.problem().map(|p| (p.to_string(), p.is_fatal()));
@@ -124,7 +123,7 @@ pub fn StatusBanner(view: CallView) -> impl IntoView {
         });
         let flash = view.flash.get();
         let Some(root) = root.get() else { return };
-        let root: &web_sys::Element = root.unchecked_ref();
+        let root = &root;
         let (Some(status), Some(trouble), Some(flashed)) = (
             find(root, "#callstatus"),
             find(root, "#callproblem"),
@@ -174,7 +173,7 @@ pub fn StatusBanner(view: CallView) -> impl IntoView {
 /// writing what changes and one handler per event kind on the form.
 #[component]
 pub fn JoinForm(view: CallView, commands: Commands) -> impl IntoView {
-    let form: NodeRef<html::Form> = NodeRef::new();
+    let form = Mounted::default();
     // The fields follow the signals (a "New room", the room a join came from), and the button
     // says when this is another try.
     effect(Box::new(move || {
@@ -184,7 +183,7 @@ pub fn JoinForm(view: CallView, commands: Commands) -> impl IntoView {
         ];
         let phase = view.call.with(|c| c.phase());
         let Some(form) = form.get() else { return };
-        let form: &web_sys::Element = form.unchecked_ref();
+        let form = &form;
         let shown = matches!(phase, Phase::Idle | Phase::RoomFull | Phase::Error);
         flag(form, "hidden", !shown);
         for (css, value) in values {
@@ -303,22 +302,24 @@ fn attach(video: &HtmlVideoElement, stream: Option<&MediaStream>, refused: Optio
 /// The remote video large, the local one as picture-in-picture.
 #[component]
 pub fn VideoStage(view: CallView, commands: Commands) -> impl IntoView {
-    let local: NodeRef<html::Video> = NodeRef::new();
-    let remote: NodeRef<html::Video> = NodeRef::new();
+    let stage = Mounted::default();
+    let video = move |css| {
+        let stage = stage.get()?;
+        find(&stage, css)?.dyn_into::<HtmlVideoElement>().ok()
+    };
     effect(Box::new(move || {
         let stream = view.local_stream.get();
-        if let Some(v) = local.get() {
+        if let Some(v) = video("#localvideo") {
             v.set_muted(true);
             attach(&v, stream.as_ref(), None);
         }
     }));
     effect(Box::new(move || {
         let stream = view.remote_stream.get();
-        if let Some(v) = remote.get() {
+        if let Some(v) = video("#remotevideo") {
             attach(&v, stream.as_ref(), Some(view.remote_muted));
         }
     }));
-    let stage: NodeRef<html::Section> = NodeRef::new();
     effect(Box::new(move || {
         let peer = view.call.with(|c| match c.phase() {
             Phase::Connecting | Phase::Connected | Phase::Reconnecting => {
@@ -329,7 +330,7 @@ pub fn VideoStage(view: CallView, commands: Commands) -> impl IntoView {
         let cam_off = !view.cam_on.get() || !view.has_cam.get();
         let muted = view.remote_muted.get();
         let Some(stage) = stage.get() else { return };
-        let stage: &web_sys::Element = stage.unchecked_ref();
+        let stage = &stage;
         if let Some(unmute) = find(stage, "#unmute") {
             flag(&unmute, "hidden", !muted);
         }
@@ -346,7 +347,7 @@ pub fn VideoStage(view: CallView, commands: Commands) -> impl IntoView {
     view! {
         <section class="stage" aria-label="Video" node_ref=stage>
             <div class="remote">
-                <video id="remotevideo" node_ref=remote autoplay playsinline
+                <video id="remotevideo" autoplay playsinline
                     on:loadeddata=move |_| {
                         if !view.first_frame.get_untracked() {
                             session::mark("duet:first-frame");
@@ -357,7 +358,8 @@ pub fn VideoStage(view: CallView, commands: Commands) -> impl IntoView {
                 <span id="peername" class="name" hidden></span>
                 <button id="unmute" type="button" class="unmute" hidden
                     on:click=move |_| {
-                        if let Some(v) = remote.get_untracked() {
+                        let remote = stage.find_untracked("#remotevideo");
+                        if let Some(v) = remote.and_then(|v| v.dyn_into::<HtmlVideoElement>().ok()) {
                             v.set_muted(false);
                             let _ = v.play();
                         }
@@ -365,7 +367,7 @@ pub fn VideoStage(view: CallView, commands: Commands) -> impl IntoView {
                     }>"Click to hear the other person"</button>
             </div>
             <div class="local">
-                <video id="localvideo" node_ref=local muted autoplay playsinline prop:muted=true></video>
+                <video id="localvideo" muted autoplay playsinline prop:muted=true></video>
                 <span class="name">"You"</span>
             </div>
         </section>
@@ -376,7 +378,7 @@ pub fn VideoStage(view: CallView, commands: Commands) -> impl IntoView {
 /// fullscreen, picture-in-picture, the key list, copy link, hang up.
 #[component]
 pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
-    let nav: NodeRef<html::Nav> = NodeRef::new();
+    let nav = Mounted::default();
     // The bar and the two toggles, written by one effect ([`crate::dom`]).
     effect(Box::new(move || {
         let in_room = view.call.with(|c| c.phase().in_room());
@@ -400,7 +402,7 @@ pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
             .call
             .with(|c| (c.sharing(), c.phase() == Phase::Connected));
         let Some(nav) = nav.get() else { return };
-        let nav: &web_sys::Element = nav.unchecked_ref();
+        let nav = &nav;
         let class = if in_room {
             "controls"
         } else {
@@ -470,7 +472,7 @@ pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
         ];
         view.devices.with(|devices| {
             let Some(nav) = nav.get() else { return };
-            let nav: &web_sys::Element = nav.unchecked_ref();
+            let nav = &nav;
             let pickers = [
                 ("#camera-select", Kind::Video, false),
                 ("#mic-select", Kind::Audio, false),

@@ -5,13 +5,12 @@
 //! one effect ([`crate::dom`]). Hooks: `#chattoggle`, `#chatunread`, `#chat` (`li.me`,
 //! `li.peer`, `li.notice`), `#chatinput`, `#sharenotice`, `#chatunavailable`.
 
-use leptos::html;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlInputElement};
 
 use super::Author;
-use crate::dom::{attr, find, flag, text};
+use crate::dom::{Mounted, attr, find, flag, text};
 use crate::view::{CallView, Commands, UiCommand};
 
 /// What the effect has drawn: the first entry's number, how many, and the sent count seen.
@@ -25,14 +24,14 @@ struct Drawn {
 /// See the module documentation.
 #[component]
 pub fn ChatPanel(view: CallView, commands: Commands) -> impl IntoView {
-    let root: NodeRef<html::Div> = NodeRef::new();
+    let root = Mounted::default();
     Effect::new(move |drawn: Option<Drawn>| {
         let mut drawn = drawn.unwrap_or_default();
         let in_room = view.call.with(|c| c.phase().in_room());
         let Some(root) = root.get() else {
             return drawn;
         };
-        let root: &Element = root.unchecked_ref();
+        let root: &Element = &root;
         let parts = (
             find(root, "#chattoggle"),
             find(root, "#chatunread"),
@@ -98,9 +97,7 @@ pub fn ChatPanel(view: CallView, commands: Commands) -> impl IntoView {
     let toggle = commands.clone();
     let send = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let input = root
-            .get_untracked()
-            .and_then(|r| find(r.unchecked_ref(), "#chatinput"));
+        let input = root.find_untracked("#chatinput");
         if let Some(input) = input {
             let text = input.unchecked_into::<HtmlInputElement>().value();
             commands.send(UiCommand::SendChat(text));

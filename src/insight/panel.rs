@@ -8,21 +8,19 @@
 //! The markup is static and one effect writes every changing text and attribute
 //! ([`crate::dom`]).
 
-use leptos::html;
 use leptos::prelude::*;
-use wasm_bindgen::JsCast;
 use web_sys::Element;
 
 use super::stats::{DASH, unit};
 use crate::call::Phase;
-use crate::dom::{attr, definitions, find, flag, text};
+use crate::dom::{Mounted, attr, definitions, find, flag, text};
 use crate::view::{CallView, Commands, UiCommand};
 
 /// See the module documentation. Shown while a peer link is up or being set up.
 #[component]
 pub fn Insight(view: CallView, commands: Commands) -> impl IntoView {
     let seen = view.insight;
-    let root: NodeRef<html::Section> = NodeRef::new();
+    let root = Mounted::default();
     Effect::new(move |values: Option<Vec<Element>>| {
         let s = seen.get();
         let shown = view.call.with(|c| {
@@ -34,7 +32,7 @@ pub fn Insight(view: CallView, commands: Commands) -> impl IntoView {
         let Some(root) = root.get() else {
             return values.unwrap_or_default();
         };
-        let root: &Element = root.unchecked_ref();
+        let root: &Element = &root;
         let find = |css: &str| find(root, css);
         let (Some(quality), Some(live), Some(stats), Some(button), Some(panel), Some(dl)) = (
             find("#quality"),

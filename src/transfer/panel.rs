@@ -5,13 +5,12 @@
 //! `#fileinput`, `#transfers li[data-state=live|complete|cancelled|failed]` with `progress`,
 //! `.filestatus`, `.cancel` and `a.download`.
 
-use leptos::html;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlInputElement};
 
 use super::{Direction, State};
-use crate::dom::{attr, find, flag, text};
+use crate::dom::{Mounted, attr, find, flag, text};
 use crate::view::{CallView, Commands, UiCommand};
 
 fn files_of(list: Option<web_sys::FileList>) -> Vec<web_sys::File> {
@@ -50,14 +49,14 @@ fn new_item(doc: &web_sys::Document, t: &super::Transfer, key: &str) -> Option<E
 /// See the module documentation.
 #[component]
 pub fn FilesPanel(view: CallView, commands: Commands) -> impl IntoView {
-    let root: NodeRef<html::Div> = NodeRef::new();
+    let root = Mounted::default();
     Effect::new(move |_| {
         let ready = view.chat.with(|c| c.available == Some(true))
             && view.call.with(|c| c.phase().in_room());
         let list = view.transfers.get();
         let links = view.downloads.get();
         let Some(root) = root.get() else { return };
-        let root: &Element = root.unchecked_ref();
+        let root: &Element = &root;
         let (Some(button), Some(ul)) = (find(root, "#sendfile"), find(root, "#transfers")) else {
             return;
         };
@@ -113,10 +112,7 @@ pub fn FilesPanel(view: CallView, commands: Commands) -> impl IntoView {
         }
     });
     let pick = move |_| {
-        if let Some(input) = root
-            .get_untracked()
-            .and_then(|r| find(r.unchecked_ref(), "#fileinput"))
-        {
+        if let Some(input) = root.find_untracked("#fileinput") {
             input.unchecked_into::<web_sys::HtmlElement>().click();
         }
     };
