@@ -3,7 +3,7 @@
 //! beyond Leptos's event handlers.
 
 use leptos::prelude::*;
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsCast;
 use web_sys::{HtmlInputElement, HtmlVideoElement, MediaStream};
 
 use duet_protocol::signaling::ROOM_PATTERN;
@@ -441,7 +441,7 @@ pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
             text(&button, words[i]);
         }
     }));
-    let c3 = commands.clone();
+    let picked = commands.clone();
     // One click handler for the bar's buttons, by id: the buttons stay static markup, which
     // Leptos builds from one HTML string instead of code per element.
     let clicked = move |ev: leptos::ev::MouseEvent| {
@@ -472,6 +472,9 @@ pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
         ];
         view.devices.with(|devices| {
             let Some(nav) = nav.get() else { return };
+            let Some(doc) = nav.owner_document() else {
+                return;
+            };
             let nav = &nav;
             let pickers = [
                 ("#camera-select", Kind::Video, false),
@@ -489,10 +492,7 @@ pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
                 };
                 select.set_text_content(None);
                 for d in mine() {
-                    let Ok(option) = select
-                        .owner_document()
-                        .map_or(Err(JsValue::NULL), |doc| doc.create_element("option"))
-                    else {
+                    let Ok(option) = doc.create_element("option") else {
                         continue;
                     };
                     attr(&option, "value", Some(&d.id));
@@ -520,11 +520,11 @@ pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
         };
         let id = select.value();
         match select.id().as_str() {
-            "camera-select" => c3.send(UiCommand::SelectDevice {
+            "camera-select" => picked.send(UiCommand::SelectDevice {
                 kind: Kind::Video,
                 id,
             }),
-            "mic-select" => c3.send(UiCommand::SelectDevice {
+            "mic-select" => picked.send(UiCommand::SelectDevice {
                 kind: Kind::Audio,
                 id,
             }),
