@@ -1,24 +1,39 @@
 //! What a call needs only once it is up, loaded then: the insight panel, the chat and the
-//! files. In the release bundle (`scripts/bundle.sh` builds with `--cfg duet_split`) their
-//! code is a separate wasm module that the page fetches when [`panels`] is first called, so
-//! the browser downloads and compiles it after the first remote frame instead of before
-//! (issue 11's size target counts only what loads before that frame). Everything they show
-//! lives in [`CallView`] in the main module, so a message or file that arrives before the
-//! panels load is there when they draw.
+//! files, and the code behind them that nothing before the first frame runs (reading a
+//! connection's stats and its safety code). In the release bundle (`scripts/bundle.sh` builds
+//! with `--cfg duet_split`) that code is a separate wasm module that the page fetches when
+//! [`load`] is first called, so the browser downloads and compiles it after the first remote
+//! frame instead of before (issue 11's size target counts only what loads before that frame).
+//! Everything the panels show lives in [`CallView`] in the main module, so a message or file
+//! that arrives before the panels load is there when they draw.
 //!
-//! Every other build (`trunk serve`, the browser tests) links them in as usual and
-//! [`panels`] returns at once.
+//! Every other build (`trunk serve`, the browser tests) links it in as usual and [`load`]
+//! returns at once.
 
+use std::cell::RefCell;
+
+use futures::channel::oneshot;
+use futures::future::LocalBoxFuture;
 use leptos::prelude::*;
+use web_sys::RtcPeerConnection;
 
+use crate::call::LinkInput;
 use crate::chat::panel::ChatPanel;
 use crate::insight::panel::Insight;
 use crate::transfer::panel::FilesPanel;
 use crate::view::{CallView, Commands};
 
-/// Builds the panels. A plain function pointer: only it crosses from the split-off module
-/// into the main one, so everything it reaches stays in the split-off module.
+/// Builds the panels.
 pub type Panels = fn(CallView, Commands) -> AnyView;
+
+/// The entry points into the module. Plain function pointers: only they cross from the
+/// split-off module into the main one, so everything they reach stays in the split-off module.
+pub struct Later {
+    pub panels: Panels,
+    /// Reads a connection: its stats (`false`) or its safety code (`true`), as the answer the
+    /// call machine waits for.
+    pub read: fn(RtcPeerConnection, bool) -> LocalBoxFuture<'static, LinkInput>,
+}
 
 /// The panels' module could not be fetched or started (the network dropped, or a deploy
 /// replaced the files). The call goes on without the panels.
@@ -35,19 +50,89 @@ impl From<leptos::wasm_split::SplitLoaderError> for Unavailable {
     }
 }
 
-/// Loads the panels' module (once; later calls return at once) and returns their builder.
-/// `fallible`: a failed fetch is an `Err`, not a trap that would end the call. A later call
-/// would fetch again; the page asks once and then says to reload ([`UNAVAILABLE`]).
-#[cfg(duet_split)]
-#[leptos::wasm_split::wasm_split(duet_panels, wasm_split_path = ::leptos::wasm_split, fallible)]
-pub fn panels() -> Result<Panels, Unavailable> {
-    Ok(build)
+/// Where the module's loading stands.
+enum State {
+    /// Not loaded yet; these wait for it ([`loaded`]).
+    Waiting(Vec<oneshot::Sender<&'static Later>>),
+    Ready(&'static Later),
+    /// The fetch failed; the page said so.
+    Failed,
 }
 
-/// Unsplit builds: the builder is already here.
+thread_local! {
+    static STATE: RefCell<State> = const { RefCell::new(State::Waiting(Vec::new())) };
+}
+
+/// Loads the module (the page's one caller is the panels' component, when the call is up)
+/// and hands it to whoever waits in [`loaded`].
+pub async fn load() -> Result<&'static Later, Unavailable> {
+    let later = entry().await;
+    let waiting = STATE.with_borrow_mut(|state| {
+        let next = match later {
+            Ok(later) => State::Ready(later),
+            Err(_) => State::Failed,
+        };
+        match std::mem::replace(state, next) {
+            State::Waiting(waiting) => waiting,
+            _ => Vec::new(),
+        }
+    });
+    if let Ok(later) = later {
+        for w in waiting {
+            let _ = w.send(later);
+        }
+    }
+    // On failure the senders drop: each waiter gets `None`.
+    later
+}
+
+/// The module once [`load`] has it, without asking for it: code that may run before the first
+/// frame (a stats reading as the link connects) waits here instead of fetching the module
+/// early. `None` when the fetch failed.
+pub async fn loaded() -> Option<&'static Later> {
+    let rx = STATE.with_borrow_mut(|state| match state {
+        State::Ready(later) => Err(Some(*later)),
+        State::Failed => Err(None),
+        State::Waiting(waiting) => {
+            let (tx, rx) = oneshot::channel();
+            waiting.push(tx);
+            Ok(rx)
+        }
+    });
+    match rx {
+        Ok(rx) => rx.await.ok(),
+        Err(done) => done,
+    }
+}
+
+/// Fetches and starts the module and returns its entry points. `fallible`: a failed fetch is
+/// an `Err`, not a trap that would end the call. The table is built here, at run time, so the
+/// functions it names are reached only from the split-off module.
+#[cfg(duet_split)]
+#[leptos::wasm_split::wasm_split(duet_panels, wasm_split_path = ::leptos::wasm_split, fallible)]
+fn entry() -> Result<&'static Later, Unavailable> {
+    Ok(table())
+}
+
+/// Unsplit builds: everything is already here.
 #[cfg(not(duet_split))]
-pub async fn panels() -> Result<Panels, Unavailable> {
-    Ok(build)
+async fn entry() -> Result<&'static Later, Unavailable> {
+    Ok(table())
+}
+
+fn table() -> &'static Later {
+    Box::leak(Box::new(Later {
+        panels: build,
+        read: |pc, safety| {
+            Box::pin(async move {
+                if safety {
+                    LinkInput::SafetyCode(crate::peer::stats::safety_code(&pc).await)
+                } else {
+                    LinkInput::Stats(crate::peer::stats::read(&pc).await.map(Box::new))
+                }
+            })
+        },
+    }))
 }
 
 fn build(view: CallView, commands: Commands) -> AnyView {

@@ -100,8 +100,8 @@ fn Extras(view: CallView, commands: Commands, landing: bool) -> impl IntoView {
         if due && !asked.get_value() {
             asked.set_value(true);
             leptos::task::spawn_local(async move {
-                match crate::extras::panels().await {
-                    Ok(build) => panels.set(Some(build)),
+                match crate::extras::load().await {
+                    Ok(later) => panels.set(Some(later.panels)),
                     Err(_) => view.flash.set(Some(crate::extras::UNAVAILABLE.into())),
                 }
             });

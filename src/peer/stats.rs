@@ -42,11 +42,23 @@ pub async fn read(pc: &RtcPeerConnection) -> Option<Sample> {
 
 /// RTP packets received so far on all inbound streams. Media that still arrives after the
 /// server said the other person left means only their signaling dropped, not the call.
+/// Read on its own, not through [`read`]: this runs before the first frame, [`read`] and the
+/// parsing behind it load after it (`crate::extras`).
 pub async fn packets_received(pc: &RtcPeerConnection) -> u64 {
-    read(pc)
-        .await
-        .and_then(|s| s.inbound.packets)
-        .unwrap_or(0.0) as u64
+    let Ok(report) = JsFuture::from(pc.get_stats()).await else {
+        return 0;
+    };
+    let mut packets = 0.0;
+    report
+        .unchecked_ref::<js_sys::Map>()
+        .for_each(&mut |entry, _key| {
+            if matches!(value(&entry, "type"), Value::Text(t) if t == "inbound-rtp")
+                && let Value::Num(n) = value(&entry, "packetsReceived")
+            {
+                packets += n;
+            }
+        });
+    packets as u64
 }
 
 /// The safety code of the negotiated session; `None` before both descriptions are applied

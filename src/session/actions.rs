@@ -111,16 +111,22 @@ impl Session {
             }
             // Read off the loop (getStats takes milliseconds; the loop's own future stays
             // small): the answer comes back as an event of the link it was asked of.
+            // The stats and the safety code are read by the module that loads after the first
+            // frame (`crate::extras`); a reading asked for before it waits for it there rather
+            // than fetch it early, and is answered as refused if it cannot load.
             Action::CountPackets | Action::ReadStats | Action::WorkOutSafetyCode => {
                 let Some((id, link)) = &self.link else { return };
                 let (id, pc, tx) = (*id, link.connection(), self.tx.clone());
                 wasm_bindgen_futures::spawn_local(async move {
-                    let input = match action {
-                        Action::CountPackets => {
-                            LinkInput::Packets(stats::packets_received(&pc).await)
-                        }
-                        Action::ReadStats => LinkInput::Stats(stats::read(&pc).await.map(Box::new)),
-                        _ => LinkInput::SafetyCode(stats::safety_code(&pc).await),
+                    let safety = matches!(action, Action::WorkOutSafetyCode);
+                    let input = if matches!(action, Action::CountPackets) {
+                        LinkInput::Packets(stats::packets_received(&pc).await)
+                    } else if let Some(later) = crate::extras::loaded().await {
+                        (later.read)(pc, safety).await
+                    } else if safety {
+                        LinkInput::SafetyCode(None)
+                    } else {
+                        LinkInput::Stats(None)
                     };
                     let _ = tx.unbounded_send(Event::Call(Input::Link(id, input)));
                 });
