@@ -1,6 +1,7 @@
 //! What a call needs only once it is up, loaded then: the insight panel, the chat and the
-//! files, and the code behind them that nothing before the first frame runs (reading a
-//! connection's stats and its safety code). In the release bundle (`scripts/bundle.sh` builds
+//! files, and the code behind them that nothing before the first frame runs: reading a
+//! connection's stats and its safety code, and the session's screen share, file transfers,
+//! device switching and room link (`crate::session::later`). In the release bundle (`scripts/bundle.sh` builds
 //! with `--cfg duet_split`) that code is a separate wasm module that the page fetches when
 //! [`load`] is first called, so the browser downloads and compiles it after the first remote
 //! frame instead of before (issue 11's size target counts only what loads before that frame).
@@ -11,8 +12,8 @@
 //! returns at once.
 
 use std::cell::RefCell;
+use std::task::{Poll, Waker};
 
-use futures::channel::oneshot;
 use futures::future::LocalBoxFuture;
 use leptos::prelude::*;
 use web_sys::RtcPeerConnection;
@@ -30,6 +31,8 @@ pub type Panels = fn(CallView, Commands) -> AnyView;
 /// split-off module into the main one, so everything they reach stays in the split-off module.
 pub struct Later {
     pub panels: Panels,
+    /// The session's share ([`crate::session::Hook`]).
+    pub session: crate::session::Hook,
     /// Reads a connection: its stats (`false`) or its safety code (`true`), as the answer the
     /// call machine waits for.
     pub read: fn(RtcPeerConnection, bool) -> LocalBoxFuture<'static, LinkInput>,
@@ -53,7 +56,7 @@ impl From<leptos::wasm_split::SplitLoaderError> for Unavailable {
 /// Where the module's loading stands.
 enum State {
     /// Not loaded yet; these wait for it ([`loaded`]).
-    Waiting(Vec<oneshot::Sender<&'static Later>>),
+    Waiting(Vec<Waker>),
     Ready(&'static Later),
     /// The fetch failed; the page said so.
     Failed,
@@ -77,32 +80,30 @@ pub async fn load() -> Result<&'static Later, Unavailable> {
             _ => Vec::new(),
         }
     });
-    if let Ok(later) = later {
-        for w in waiting {
-            let _ = w.send(later);
-        }
-    }
-    // On failure the senders drop: each waiter gets `None`.
+    waiting.into_iter().for_each(Waker::wake);
     later
+}
+
+/// Whether [`load`] has the module.
+pub fn is_loaded() -> bool {
+    STATE.with_borrow(|state| matches!(state, State::Ready(_)))
 }
 
 /// The module once [`load`] has it, without asking for it: code that may run before the first
 /// frame (a stats reading as the link connects) waits here instead of fetching the module
 /// early. `None` when the fetch failed.
 pub async fn loaded() -> Option<&'static Later> {
-    let rx = STATE.with_borrow_mut(|state| match state {
-        State::Ready(later) => Err(Some(*later)),
-        State::Failed => Err(None),
-        State::Waiting(waiting) => {
-            let (tx, rx) = oneshot::channel();
-            waiting.push(tx);
-            Ok(rx)
-        }
-    });
-    match rx {
-        Ok(rx) => rx.await.ok(),
-        Err(done) => done,
-    }
+    std::future::poll_fn(|cx| {
+        STATE.with_borrow_mut(|state| match state {
+            State::Ready(later) => Poll::Ready(Some(*later)),
+            State::Failed => Poll::Ready(None),
+            State::Waiting(waiting) => {
+                waiting.push(cx.waker().clone());
+                Poll::Pending
+            }
+        })
+    })
+    .await
 }
 
 /// Fetches and starts the module and returns its entry points. `fallible`: a failed fetch is
@@ -123,6 +124,7 @@ async fn entry() -> Result<&'static Later, Unavailable> {
 fn table() -> &'static Later {
     Box::leak(Box::new(Later {
         panels: build,
+        session: crate::session::hook(),
         read: |pc, safety| {
             Box::pin(async move {
                 if safety {

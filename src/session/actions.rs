@@ -5,7 +5,7 @@
 use duet_protocol::signaling::SessionDescription;
 use leptos::prelude::*;
 
-use super::{Event, Session, mark, secure_url};
+use super::{Event, Session, Work, mark, secure_url};
 use crate::call::{Action, Input, LinkInput};
 use crate::media::{self, DeviceWatcher, Kind};
 use crate::peer::{PeerEvent, PeerLink, stats};
@@ -136,10 +136,10 @@ impl Session {
                     link.send_chat(&frame);
                 }
             }
-            Action::Files(a) => self.file_action(a),
-            Action::CaptureScreen(id) => self.capture_screen(id),
-            Action::SendScreen => self.send_screen().await,
-            Action::StopScreen => self.stop_screen().await,
+            action @ (Action::Files(_)
+            | Action::CaptureScreen(_)
+            | Action::SendScreen
+            | Action::StopScreen) => self.later(Work::Action(action)).await,
             Action::Mark(name) => mark(name),
         }
     }

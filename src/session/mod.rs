@@ -9,7 +9,9 @@
 //! hands inputs to the machine; the loop then carries out its actions in one place
 //! ([`Session::drive`]), so the bundle has one copy of that async code, not one per event. This module holds the
 //! loop and the user's commands; [`actions`] carries out the machine's actions; [`controls`]
-//! device switching and the room link; [`screen`] the screen share's track.
+//! device switching and the room link; [`screen`] the screen share's track; [`files`] the
+//! file transfers' browser side. The last three load after the first frame, reached through
+//! [`later`].
 //!
 //! The steps of a call set-up leave `performance.mark`s named `duet:…` (see [`mark`]), so a
 //! browser's performance timeline shows where set-up time goes.
@@ -17,6 +19,9 @@
 mod actions;
 mod controls;
 mod files;
+mod later;
+
+use later::Work;
 mod screen;
 
 use futures::channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
@@ -33,6 +38,7 @@ use crate::media::{self, Device, DeviceWatcher, LocalMedia, MediaRequest};
 use crate::peer::PeerLink;
 use crate::signaling::{SignalingClient, now};
 pub use crate::view::{CallView, Commands, UiCommand};
+pub use later::{Hook, hook};
 
 /// What reaches the session loop besides the user's commands.
 enum Event {
@@ -188,13 +194,13 @@ impl Session {
             UiCommand::ToggleScreen => self.feed(Input::ToggleScreen),
             UiCommand::SendChat(text) => self.feed(Input::SendChat(text)),
             UiCommand::ChatPanel(open) => self.feed(Input::ChatPanel(open)),
-            UiCommand::SendFiles(list) => self.send_files(list),
             UiCommand::CancelFile(key) => self.feed(Input::CancelFile(key)),
             UiCommand::FirstRemoteFrame => self.feed(Input::FirstRemoteFrame),
-            UiCommand::SelectDevice { kind, id } => self.switch_device(kind, &id).await,
-            UiCommand::CopyLink => self.copy_link(),
-            UiCommand::NewRoom => self.new_room(),
             UiCommand::Shutdown => self.feed(Input::HangUp),
+            cmd @ (UiCommand::SendFiles(_)
+            | UiCommand::SelectDevice { .. }
+            | UiCommand::CopyLink
+            | UiCommand::NewRoom) => self.later(Work::Command(cmd)).await,
         }
     }
 
@@ -234,16 +240,16 @@ impl Session {
         match event {
             Event::Call(input) => self.feed(input),
             Event::Tick => self.machine.handle_timeout(now()),
-            Event::DevicesChanged => self.on_devices_changed().await,
             Event::Devices(id, list) if id == self.acquiring => self.view.devices.set(list),
             Event::Media(id, acquired) if id == self.acquiring => self.on_media(id, acquired),
             Event::Remote(id, stream) if self.link.as_ref().is_some_and(|(l, _)| *l == id) => {
                 mark("duet:remote-track");
                 self.view.remote_stream.set(Some(stream));
             }
-            Event::Screen(id, stream) => self.on_screen(id, stream),
-            Event::Chunk(id, buf) => self.on_chunk(id, buf),
-            Event::Slice(id, start, bytes) => self.on_slice(id, start, bytes),
+            event @ (Event::DevicesChanged
+            | Event::Screen(..)
+            | Event::Chunk(..)
+            | Event::Slice(..)) => self.later(Work::Event(event)).await,
             // From a request or link already replaced (late media stops as it drops).
             _ => {}
         }
