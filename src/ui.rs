@@ -379,6 +379,12 @@ pub fn VideoStage(view: CallView, commands: Commands) -> impl IntoView {
 #[component]
 pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
     let nav = Mounted::default();
+    // What this browser can do: the controls for the rest stay hidden.
+    let (share_shown, pip_shown, sink) = (
+        media::screen_supported(),
+        keys::pip_supported(),
+        media::sink_supported(),
+    );
     // The bar and the two toggles, written by one effect ([`crate::dom`]).
     effect(Box::new(move || {
         let in_room = view.call.with(|c| c.phase().in_room());
@@ -409,7 +415,11 @@ pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
             "controls hidden"
         };
         attr(nav, "class", Some(class));
+        if let Some(pip) = find(nav, "#pip") {
+            flag(&pip, "hidden", !pip_shown);
+        }
         if let Some(share) = find(nav, "#screenshare") {
+            flag(&share, "hidden", !share_shown);
             attr(
                 &share,
                 "aria-pressed",
@@ -504,9 +514,10 @@ pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
                     option.set_text_content(Some(&d.label));
                     let _ = select.append_child(&option);
                 }
-                // The speaker picker shows only where the browser lists outputs.
+                // The speaker picker shows only where the browser can route audio and lists
+                // outputs.
                 if output && let Some(label) = select.parent_element() {
-                    flag(&label, "hidden", mine().next().is_none());
+                    flag(&label, "hidden", !sink || mine().next().is_none());
                 }
             }
         });
@@ -539,11 +550,9 @@ pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
                 title="Microphone (m)" disabled></button>
             <button id="camera" type="button" aria-pressed="false" aria-label="Turn camera off (c)"
                 title="Camera (c)" disabled></button>
-            // Left out where the browser cannot share a screen (phones).
-            {media::screen_supported().then(|| view! {
-                <button id="screenshare" type="button" aria-pressed="false"
-                    title="Share your screen (s)" disabled>"Share screen"</button>
-            })}
+            // Hidden where the browser cannot share a screen (phones).
+            <button id="screenshare" type="button" aria-pressed="false"
+                title="Share your screen (s)" hidden disabled>"Share screen"</button>
             <label class="picker">
                 <span>"Camera"</span>
                 <select id="camera-select" aria-label="Camera"></select>
@@ -552,17 +561,13 @@ pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
                 <span>"Microphone"</span>
                 <select id="mic-select" aria-label="Microphone"></select>
             </label>
-            // Where the browser can route audio (setSinkId) and has outputs to choose from.
-            {media::sink_supported().then(|| view! {
-                <label class="picker" hidden>
-                    <span>"Speaker"</span>
-                    <select id="speaker-select" aria-label="Speaker"></select>
-                </label>
-            })}
+            // Shown where the browser can route audio (setSinkId) and has outputs to choose from.
+            <label class="picker" hidden>
+                <span>"Speaker"</span>
+                <select id="speaker-select" aria-label="Speaker"></select>
+            </label>
             <button id="fullscreen" type="button" title="Fullscreen (f)">"Fullscreen"</button>
-            {keys::pip_supported().then(|| view! {
-                <button id="pip" type="button" title="The other person in a floating window">"Picture in picture"</button>
-            })}
+            <button id="pip" type="button" title="The other person in a floating window" hidden>"Picture in picture"</button>
             <button id="help" type="button" title="Keys (?)" aria-label="Keyboard keys">"?"</button>
             <button id="copylink" type="button" aria-label="Copy the room link">"Copy link"</button>
             <button id="hangup" type="button" class="danger" aria-label="Hang up">"Hang up"</button>
