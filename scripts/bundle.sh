@@ -19,7 +19,8 @@
 # Then the wasm is split in two (below, after Trunk): what loads before the first frame, and
 # the panels' module (src/extras.rs), loaded once the call is up.
 #
-# Then wasm-bindgen's JS glue is minified with esbuild (Trunk's own minifier cannot parse it and
+# Then the imports from the glue get short names (scripts/short-imports.mjs: about 6 KB gzip
+# of hashed names, written twice). Then wasm-bindgen's JS glue is minified with esbuild (Trunk's own minifier cannot parse it and
 # leaves it whole): about 1.8 KB gzip less. Its integrity hash in index.html is updated to match.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -75,6 +76,7 @@ wasm-bindgen "$work/split/main.wasm" --out-dir "$work/bg" --out-name "$name" --t
   --keep-lld-exports --no-typescript
 cp "$work/split/__wasm_split.js" "$work/bg/"
 wasm-opt -Os "$work/bg/${name}_bg.wasm" -o "$work/main.wasm"
+node scripts/short-imports.mjs "$work/main.wasm" "$work/bg/$name.js" "./${name}_bg.js"
 reintegrate "$dist/${name}_bg.wasm" "$work/main.wasm"
 esbuild "$work/bg/$name.js" --bundle --minify --format=esm --log-level=warning --outfile="$work/main.js"
 reintegrate "$dist/$name.js" "$work/main.js"
