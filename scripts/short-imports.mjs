@@ -8,7 +8,8 @@
 // cost some 6 KB of gzip before the first frame (bench/BYTES.md). Renamed, they are `a`, `b`, …
 // under the module `a`. wasm-opt's `--minify-imports` renames only an `env` module's imports,
 // and its variant that also renames modules renames the exports too, which the glue and the
-// split loader reach by name; so this does just the imports.
+// split loader reach by name; so this renames all the imports and only those exports the glue
+// calls in one known way (below).
 //
 // Safe by construction: an import is renamed only when its name occurs exactly once in the
 // glue, as an object key; anything else (the one unhashed intrinsic, a name the glue also
@@ -89,6 +90,42 @@ const occurrences = (id) => {
   return [...js.matchAll(re)];
 };
 
+// The export section, with wasm-bindgen's closure invokers renamed: their names spell out the
+// closure's Rust signature with crate hashes (up to 334 characters), and the glue calls each
+// only as `wasm.NAME(…)`. Every other export keeps its name: the split loader and the glue
+// reach the memory, the table and the rest by name in ways not checked here.
+let exportsRenamed = 0;
+function exportSection(start, end) {
+  let p = start;
+  let count;
+  [count, p] = readU(wasm, p);
+  const entries = [writeU(count)];
+  for (let i = 0n; i < count; i++) {
+    let field;
+    [field, p] = readName(wasm, p);
+    const descStart = p;
+    p += 1; // kind
+    [, p] = readU(wasm, p); // index
+    let next = field;
+    if (/^wasm_bindgen_[0-9a-f]{16}___convert__closures_/.test(field)) {
+      const all = occurrences(field);
+      const calls = all.filter((m) => js.slice(m.index - 5, m.index) === "wasm.");
+      // The glue also names its own wrapper function after the export: a local name, left.
+      const dotted = all.filter((m) => js[m.index - 1] === ".");
+      if (calls.length > 0 && calls.length === dotted.length) {
+        next = `_${short(exportsRenamed++)}`;
+        for (const m of calls.reverse()) {
+          js = js.slice(0, m.index) + next + js.slice(m.index + field.length);
+        }
+      }
+    }
+    entries.push(name(next), wasm.subarray(descStart, p));
+  }
+  if (p !== end) fail("the export section has bytes after its entries");
+  const payload = Buffer.concat(entries);
+  return Buffer.concat([Buffer.from([7]), writeU(payload.length), payload]);
+}
+
 if (wasm.readUInt32LE(0) !== 0x6d736100 || wasm.readUInt32LE(4) !== 1) fail("not a wasm module");
 const parts = [wasm.subarray(0, 8)];
 let at = 8;
@@ -98,6 +135,11 @@ while (at < wasm.length) {
   const id = wasm[at];
   const [size, start] = readU(wasm, at + 1);
   const end = start + Number(size);
+  if (id === 7) {
+    parts.push(exportSection(start, end));
+    at = end;
+    continue;
+  }
   if (id !== 2) {
     parts.push(wasm.subarray(at, end));
     at = end;
@@ -150,4 +192,4 @@ if (js.includes('"a":') && js.split('"a":').length - 1 !== 1) fail('the glue alr
 
 writeFileSync(wasmPath, Buffer.concat(parts));
 writeFileSync(jsPath, js);
-console.log(`short-imports: ${renamed} imports renamed, ${kept} kept`);
+console.log(`short-imports: ${renamed} imports renamed, ${kept} kept; ${exportsRenamed} closure exports renamed`);
