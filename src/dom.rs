@@ -20,10 +20,10 @@ impl Default for Mounted {
 }
 
 impl Mounted {
-    /// The element, or `None` before it is mounted. Tracked: an effect that reads it runs again
-    /// once the element is there.
+    /// The element, or `None` before it is mounted (and once its component is gone, for a task
+    /// that outlived it). Tracked: an effect that reads it runs again once the element is there.
     pub fn get(self) -> Option<Element> {
-        self.0.get()
+        self.0.try_get().flatten()
     }
 
     /// The first element under the root matching `css`, without tracking (for event handlers).

@@ -24,8 +24,10 @@ use crate::insight::panel::Insight;
 use crate::transfer::panel::FilesPanel;
 use crate::view::{CallView, Commands};
 
-/// Builds the panels.
-pub type Panels = fn(CallView, Commands) -> AnyView;
+/// Draws the panels into the given element; what it returns keeps them there (dropped: they
+/// are taken down). The module mounts them itself, so the main module holds no view code for
+/// them, only this pointer.
+pub type Panels = fn(web_sys::HtmlElement, CallView, Commands) -> Box<dyn std::any::Any>;
 
 /// The entry points into the module. Plain function pointers: only they cross from the
 /// split-off module into the main one, so everything they reach stays in the split-off module.
@@ -137,11 +139,16 @@ fn table() -> &'static Later {
     }))
 }
 
-fn build(view: CallView, commands: Commands) -> AnyView {
-    view! {
-        <Insight view=view commands=commands.clone() />
-        <ChatPanel view=view commands=commands.clone() />
-        <FilesPanel view=view commands=commands />
-    }
-    .into_any()
+fn build(
+    parent: web_sys::HtmlElement,
+    view: CallView,
+    commands: Commands,
+) -> Box<dyn std::any::Any> {
+    Box::new(leptos::mount::mount_to(parent, move || {
+        view! {
+            <Insight view=view commands=commands.clone() />
+            <ChatPanel view=view commands=commands.clone() />
+            <FilesPanel view=view commands=commands />
+        }
+    }))
 }

@@ -85,11 +85,15 @@ pub fn App(
 /// video's first frame; on a page opened without a room (the join form), at once; when the
 /// person opens the stats or the chat with a key before that frame; and when a call that never
 /// showed a frame is reconnecting or the other person left. A panel's state lives in
-/// [`CallView`], so what happened before the module loaded is drawn when it does.
+/// [`CallView`], so what happened before the module loaded is drawn when it does. The module
+/// mounts them into this component's element (`display: contents`, so they sit in the page's
+/// column as if they were its children) and holds their view code.
 #[component]
 fn Extras(view: CallView, commands: Commands, landing: bool) -> impl IntoView {
-    let panels = RwSignal::new(None::<crate::extras::Panels>);
+    let root = Mounted::default();
     let asked = StoredValue::new(false);
+    // The mounted panels; dropped with this component, which takes them down.
+    let drawn = StoredValue::new_local(None::<Box<dyn std::any::Any>>);
     effect(Box::new(move || {
         let phase = view.call.with(|c| c.phase());
         let asked_for = view.insight.with(|s| s.panel) || view.chat.with(|c| c.panel);
@@ -99,15 +103,21 @@ fn Extras(view: CallView, commands: Commands, landing: bool) -> impl IntoView {
             || (landing && phase == Phase::Idle);
         if due && !asked.get_value() {
             asked.set_value(true);
+            let commands = commands.clone();
             leptos::task::spawn_local(async move {
                 match crate::extras::load().await {
-                    Ok(later) => panels.set(Some(later.panels)),
+                    Ok(later) => {
+                        let parent = root.get().and_then(|e| e.dyn_into().ok());
+                        if let Some(parent) = parent {
+                            drawn.set_value(Some((later.panels)(parent, view, commands)));
+                        }
+                    }
                     Err(_) => view.flash.set(Some(crate::extras::UNAVAILABLE.into())),
                 }
             });
         }
     }));
-    move || panels.get().map(|build| build(view, commands.clone()))
+    view! { <div class="panels" node_ref=root></div> }
 }
 
 /// `#callstatus` with `data-state`, the status in words, and any error or notice with what to do.
