@@ -35,6 +35,8 @@ pub struct Later {
     pub panels: Panels,
     /// The session's share ([`crate::session::Hook`]).
     pub session: crate::session::Hook,
+    /// The call machine's file transfers ([`crate::call::TransferCode`]).
+    pub transfers: crate::call::TransferCode,
     /// Reads a connection: its stats (`false`) or its safety code (`true`), as the answer the
     /// call machine waits for.
     pub read: fn(RtcPeerConnection, bool) -> LocalBoxFuture<'static, LinkInput>,
@@ -127,6 +129,7 @@ fn table() -> &'static Later {
     Box::leak(Box::new(Later {
         panels: build,
         session: crate::session::hook(),
+        transfers: crate::call::TransferCode::new(),
         read: |pc, safety| {
             Box::pin(async move {
                 if safety {

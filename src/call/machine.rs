@@ -172,6 +172,10 @@ pub struct Machine {
     pub(super) chat_sent: u64,
     /// The files of this call, both ways.
     pub(super) transfers: crate::transfer::Transfers,
+    /// The transfers' code (see [`super::files::TransferCode`]); `None` until the release
+    /// bundle's later module brings it, with the file channel's events kept meanwhile.
+    pub(super) transfer_code: Option<super::files::TransferCode>,
+    pub(super) held_files: Vec<(super::io::FilesEvent, Duration)>,
     /// Numbers handed out to resources (media request, signaling connection, link).
     next_id: u64,
     media_id: u64,
@@ -182,7 +186,10 @@ pub struct Machine {
 impl Machine {
     /// A machine with no call.
     pub fn new() -> Self {
-        Self::default()
+        Self {
+            transfer_code: super::files::TransferCode::built_in(),
+            ..Self::default()
+        }
     }
 
     /// Feeds what happened, at `now` (any monotonic clock, the same for every call).
@@ -417,6 +424,8 @@ impl Machine {
             // A grant still to come is stopped (its number is not current any more).
             screen_id: self.screen_id,
             actions: std::mem::take(&mut self.actions),
+            // Code, not call state: once loaded it stays.
+            transfer_code: self.transfer_code,
             ..Self::default()
         };
     }
@@ -478,9 +487,7 @@ impl Machine {
         self.insight.link_closed();
         // The old link's channel is gone (its events are not listened to any more).
         self.chat.handle(ChatInput::ChannelClosed, Duration::ZERO);
-        self.transfers
-            .handle(crate::transfer::Input::ChannelClosed, Duration::ZERO);
-        self.take_file_actions();
+        self.files_channel_gone();
         let id = self.next_id();
         self.link = Some(Link {
             id,

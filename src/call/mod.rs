@@ -25,6 +25,7 @@ mod tests;
 use std::time::Duration;
 
 pub use chat::ChatView;
+pub use files::TransferCode;
 pub use io::{Action, ChannelEvent, FilesEvent, Input, LinkInput, LinkState};
 pub use machine::Machine;
 pub use phase::{Call, Phase};

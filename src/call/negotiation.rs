@@ -253,8 +253,7 @@ impl Machine {
         self.insight.handle_timeout(now);
         self.take_insight_actions();
         self.chat.handle_timeout(now);
-        self.transfers.handle_timeout(now);
-        self.take_file_actions();
+        self.files_timeout(now);
         let due = |t: Option<Duration>| t.is_some_and(|t| t <= now);
         if due(self.timers.grace) {
             self.timers.grace = None;

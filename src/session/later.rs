@@ -71,7 +71,12 @@ impl Session {
             return;
         }
         match extras::load().await {
-            Ok(later) => (later.session.0)(self, work).await,
+            Ok(later) => {
+                // Before the work, which may start a transfer (the `Loaded` event may not be
+                // handled yet).
+                self.machine.install_transfers(later.transfers);
+                (later.session.0)(self, work).await;
+            }
             Err(_) => self.view.flash.set(Some(extras::UNAVAILABLE.into())),
         }
     }

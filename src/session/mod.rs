@@ -60,6 +60,8 @@ enum Event {
     Chunk(u64, js_sys::ArrayBuffer),
     /// A slice of outgoing file `.0` from byte `.1` was read (`None`: it could not be).
     Slice(u32, u64, Option<js_sys::ArrayBuffer>),
+    /// The module that loads after the first frame is here ([`crate::extras`]).
+    Loaded(&'static crate::extras::Later),
 }
 
 struct Session {
@@ -110,6 +112,13 @@ pub async fn run(
         screen: None,
         files: files::Files::default(),
     };
+    // The machine's file transfers come with the later module, whoever asks for it.
+    let loaded = s.tx.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        if let Some(later) = crate::extras::loaded().await {
+            let _ = loaded.unbounded_send(Event::Loaded(later));
+        }
+    });
     loop {
         let next = futures::select_biased! {
             cmd = ui.next() => Next::Ui(cmd),
@@ -240,6 +249,7 @@ impl Session {
         match event {
             Event::Call(input) => self.feed(input),
             Event::Tick => self.machine.handle_timeout(now()),
+            Event::Loaded(later) => self.machine.install_transfers(later.transfers),
             Event::Devices(id, list) if id == self.acquiring => self.view.devices.set(list),
             Event::Media(id, acquired) if id == self.acquiring => self.on_media(id, acquired),
             Event::Remote(id, stream) if self.link.as_ref().is_some_and(|(l, _)| *l == id) => {

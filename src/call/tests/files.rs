@@ -65,3 +65,63 @@ fn chunks_of_a_replaced_link_are_dropped_and_a_fresh_link_fails_what_moved() {
         p.m.transfers()[0].state
     );
 }
+
+/// The release bundle's machine starts without the transfers' code (it loads after the first
+/// frame): the file channel's events wait for it, in order, and nothing is lost.
+#[test]
+fn file_events_before_the_transfers_code_wait_for_it() {
+    let mut p = Page::in_call();
+    p.m.transfer_code = None;
+    let offer = crate::transfer::wire::Control::Offer {
+        id: 7,
+        size: 5,
+        mime: "text/plain".into(),
+        name: "a.txt".into(),
+    }
+    .encode();
+    file_channel(&mut p, FilesEvent::Open);
+    let before = files(&file_channel(&mut p, FilesEvent::Text(offer)));
+    assert!(
+        before.is_empty(),
+        "no transfer without its code: {before:?}"
+    );
+    assert!(p.m.transfers().is_empty());
+    assert!(
+        p.m.send_file("b.txt", 3, "", p.now).is_err(),
+        "the channel is not open to transfers that have not seen it"
+    );
+
+    p.m.install_transfers(crate::call::TransferCode::new());
+    let t = &p.m.transfers()[0];
+    assert_eq!((t.direction, t.size), (Direction::Receive, 5));
+    let id =
+        p.m.send_file("b.txt", 3, "", p.now)
+            .expect("the open channel, replayed");
+    assert!(files(&p.drain()).contains(&T::Read {
+        id,
+        start: 0,
+        end: 3
+    }));
+}
+
+/// Events of a channel that was replaced before the code came are not replayed.
+#[test]
+fn held_file_events_of_a_replaced_link_are_dropped() {
+    let mut p = Page::in_call();
+    p.m.transfer_code = None;
+    file_channel(&mut p, FilesEvent::Open);
+    p.server(ServerMessage::Offer(offer("A2")));
+    p.m.install_transfers(crate::call::TransferCode::new());
+    assert!(
+        p.m.send_file("b.txt", 3, "", p.now).is_err(),
+        "the old link's open channel is gone"
+    );
+}
+
+/// The code, once there, is not call state: a hang-up keeps it for the next call.
+#[test]
+fn the_transfers_code_stays_across_a_hang_up() {
+    let mut p = Page::in_call();
+    p.feed(Input::HangUp);
+    assert!(p.m.transfer_code.is_some());
+}
