@@ -1,7 +1,8 @@
 //! What a call needs only once it is up, loaded then: the insight panel, the chat and the
 //! files, and the code behind them that nothing before the first frame runs: reading a
-//! connection's stats and its safety code, and the session's screen share, file transfers,
-//! device switching and room link (`crate::session::later`). In the release bundle (`scripts/bundle.sh` builds
+//! connection's stats and its safety code, the call machine's file transfers, and the
+//! session's screen share, file side, device switching and room link
+//! (`crate::session::later`). In the release bundle (`scripts/bundle.sh` builds
 //! with `--cfg duet_split`) that code is a separate wasm module that the page fetches when
 //! [`load`] is first called, so the browser downloads and compiles it after the first remote
 //! frame instead of before (issue 11's size target counts only what loads before that frame).
@@ -48,7 +49,7 @@ pub struct Later {
 pub struct Unavailable;
 
 /// What the page says then.
-pub const UNAVAILABLE: &str = "Chat, files and call statistics could not be loaded. The call goes on; reload the page to get them.";
+pub const UNAVAILABLE: &str = "Chat, files, screen sharing, device switching and call statistics could not be loaded. The call goes on; reload the page to get them.";
 
 #[cfg(duet_split)]
 impl From<leptos::wasm_split::SplitLoaderError> for Unavailable {
