@@ -30,17 +30,30 @@ macro_rules! scenario {
     };
 }
 
-/// Waits until `page`'s remote picture is `size` and moving.
+/// Waits until `page`'s remote picture is moving and comes from a `size` source: that shape
+/// (aspect ratio within 3 %) and at most that size. Not the exact size: the sender's encoder
+/// lowers the resolution under CPU or bandwidth pressure (a loaded CI machine sent the
+/// 640x480 camera as 480x360), and the shape is what tells the camera (4:3) from the screen
+/// (16:9).
 async fn wait_remote_size(page: &Page, size: (u32, u32)) -> Result<()> {
-    let what = format!("showing a {}x{} picture", size.0, size.1);
+    let what = format!("showing a picture from the {}x{} source", size.0, size.1);
     page.wait_for(&what, SHOW_WITHIN, |s| {
         s.remote_playing()
             && s.remote
                 .as_ref()
-                .is_some_and(|v| (v.width, v.height) == size)
+                .is_some_and(|v| from_source((v.width, v.height), size))
     })
     .await?;
     Ok(())
+}
+
+/// Whether a `got` picture can be the `source` one as a sender's encoder scales it.
+fn from_source(got: (u32, u32), source: (u32, u32)) -> bool {
+    if got.0 == 0 || got.1 == 0 || got.0 > source.0 || got.1 > source.1 {
+        return false;
+    }
+    let shape = |(w, h): (u32, u32)| f64::from(w) / f64::from(h);
+    (shape(got) / shape(source) - 1.0).abs() < 0.03
 }
 
 /// Runs `script` (a function body) until it returns something truthy (not `null`, `false`,
@@ -705,3 +718,17 @@ async fn files(t: &mut Test) -> Result<()> {
     })
 }
 scenario!(file_arrives_whole_and_cancel_leaves_both_clean, files);
+
+#[test]
+fn scaled_pictures_are_told_apart_by_shape() {
+    let (camera, screen) = ((640, 480), (800, 450));
+    assert!(from_source((640, 480), camera));
+    assert!(from_source((480, 360), camera));
+    assert!(from_source((320, 240), camera));
+    assert!(from_source((600, 338), screen));
+    assert!(from_source((400, 224), screen));
+    assert!(!from_source((400, 225), camera));
+    assert!(!from_source((480, 360), screen));
+    assert!(!from_source((640, 480), screen));
+    assert!(!from_source((0, 0), camera));
+}
