@@ -44,7 +44,9 @@ pub fn on_key(ev: &KeyboardEvent, view: CallView, commands: &Commands) {
         _ if !in_room => {}
         "m" | "M" => commands.send(UiCommand::ToggleMic),
         "c" | "C" => commands.send(UiCommand::ToggleCamera),
-        "i" | "I" => commands.send(UiCommand::Stats(!view.insight.with_untracked(|s| s.panel))),
+        "i" | "I" => commands.send(UiCommand::Stats(
+            !view.panels.with_untracked(|p| p.insight.panel),
+        )),
         "s" | "S" if media::screen_supported() => commands.send(UiCommand::ToggleScreen),
         "f" | "F" => toggle_fullscreen(),
         _ => {}

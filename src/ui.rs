@@ -96,7 +96,7 @@ fn Extras(view: CallView, commands: Commands, landing: bool) -> impl IntoView {
     let drawn = StoredValue::new_local(None::<Box<dyn std::any::Any>>);
     effect(Box::new(move || {
         let phase = view.call.with(|c| c.phase());
-        let asked_for = view.insight.with(|s| s.panel) || view.chat.with(|c| c.panel);
+        let asked_for = view.panels.with(|p| p.insight.panel || p.chat.panel);
         let due = view.first_frame.get()
             || asked_for
             || matches!(phase, Phase::Reconnecting | Phase::PeerLeft)

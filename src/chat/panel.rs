@@ -45,7 +45,8 @@ pub fn ChatPanel(view: CallView, commands: Commands) -> impl IntoView {
         else {
             return drawn;
         };
-        view.chat.with(|c| {
+        view.panels.with(|p| {
+            let c = &p.chat;
             let ready = in_room && c.available == Some(true);
             flag(&toggle, "hidden", !ready);
             attr(
@@ -107,7 +108,7 @@ pub fn ChatPanel(view: CallView, commands: Commands) -> impl IntoView {
         <div class="chat" node_ref=root>
             <button id="chattoggle" type="button" aria-controls="chatpanel" aria-expanded="false"
                 hidden on:click=move |_| {
-                    toggle.send(UiCommand::ChatPanel(!view.chat.with_untracked(|c| c.panel)))
+                    toggle.send(UiCommand::ChatPanel(!view.panels.with_untracked(|p| p.chat.panel)))
                 }>"Chat "<span id="chatunread" class="badge" hidden></span></button>
             <p id="chatunavailable" hidden>
                 "No chat in this call: the other person's app has none (it is not Duet)."</p>

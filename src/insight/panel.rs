@@ -19,10 +19,9 @@ use crate::view::{CallView, Commands, UiCommand};
 /// See the module documentation. Shown while a peer link is up or being set up.
 #[component]
 pub fn Insight(view: CallView, commands: Commands) -> impl IntoView {
-    let seen = view.insight;
     let root = Mounted::default();
     Effect::new(move |values: Option<Vec<Element>>| {
-        let s = seen.get();
+        let s = view.panels.with(|p| p.insight.clone());
         let shown = view.call.with(|c| {
             matches!(
                 c.phase(),
@@ -75,7 +74,11 @@ pub fn Insight(view: CallView, commands: Commands) -> impl IntoView {
         text(&code, s.code.as_deref().unwrap_or(""));
         values
     });
-    let toggle = move |_| commands.send(UiCommand::Stats(!seen.with_untracked(|s| s.panel)));
+    let toggle = move |_| {
+        commands.send(UiCommand::Stats(
+            !view.panels.with_untracked(|p| p.insight.panel),
+        ))
+    };
     view! {
         <section class="insight" aria-label="Call details" node_ref=root hidden>
             <p id="quality" class="quality" hidden></p>

@@ -165,17 +165,22 @@ impl Session {
         if self.view.call.try_with_untracked(|c| *c != view) == Some(true) {
             self.view.call.set(view);
         }
-        let seen = self.machine.insight();
-        if self.view.insight.try_with_untracked(|s| *s != seen) == Some(true) {
-            self.view.insight.set(seen);
-        }
-        let transfers = self.machine.transfers();
-        if self.view.transfers.try_with_untracked(|t| t != transfers) == Some(true) {
-            self.view.transfers.set(transfers.to_vec());
-        }
-        let chat = self.machine.chat_view();
-        if self.view.chat.try_with_untracked(|c| *c != chat) == Some(true) {
-            self.view.chat.set(chat);
+        let (insight, chat, transfers) = (
+            self.machine.insight(),
+            self.machine.chat_view(),
+            self.machine.transfers(),
+        );
+        let changed = self.view.panels.try_with_untracked(|p| {
+            p.insight != insight || p.chat != chat || p.transfers != transfers
+        });
+        if changed == Some(true) {
+            self.view.panels.update(|p| {
+                p.insight = insight;
+                p.chat = chat;
+                if p.transfers != transfers {
+                    p.transfers = transfers.to_vec();
+                }
+            });
         }
         self.timer = self.machine.poll_timeout().map(|at| {
             let tx = self.tx.clone();

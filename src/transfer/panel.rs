@@ -51,10 +51,11 @@ fn new_item(doc: &web_sys::Document, t: &super::Transfer, key: &str) -> Option<E
 pub fn FilesPanel(view: CallView, commands: Commands) -> impl IntoView {
     let root = Mounted::default();
     Effect::new(move |_| {
-        let ready = view.chat.with(|c| c.available == Some(true))
+        let ready = view.panels.with(|p| p.chat.available == Some(true))
             && view.call.with(|c| c.phase().in_room());
-        let list = view.transfers.get();
-        let links = view.downloads.get();
+        let (list, links) = view
+            .panels
+            .with(|p| (p.transfers.clone(), p.downloads.clone()));
         let Some(root) = root.get() else { return };
         let root: &Element = &root;
         let (Some(button), Some(ul)) = (find(root, "#sendfile"), find(root, "#transfers")) else {
