@@ -136,7 +136,11 @@ fn table() -> &'static Later {
                 if safety {
                     LinkInput::SafetyCode(crate::peer::stats::safety_code(&pc).await)
                 } else {
-                    LinkInput::Stats(crate::peer::stats::read(&pc).await.map(Box::new))
+                    LinkInput::Stats(
+                        crate::peer::stats::read(&pc)
+                            .await
+                            .map(crate::insight::monitor::Reading::new),
+                    )
                 }
             })
         },

@@ -24,6 +24,7 @@ const HELD_FILE_EVENTS: usize = 64;
 pub struct TransferCode {
     handle: for<'a> fn(&mut Transfers, T<'a>, Duration),
     tick: fn(&mut Transfers, Duration),
+    show: fn(&Transfers, &mut Vec<Transfer>) -> bool,
 }
 
 impl TransferCode {
@@ -32,6 +33,15 @@ impl TransferCode {
         Self {
             handle: Transfers::handle,
             tick: Transfers::handle_timeout,
+            show: |transfers, shown| {
+                let list = transfers.list();
+                let changed = shown.as_slice() != list;
+                if changed {
+                    shown.clear();
+                    shown.extend_from_slice(list);
+                }
+                changed
+            },
         }
     }
 
@@ -138,5 +148,13 @@ impl Machine {
     /// Every file of the call, for the list.
     pub fn transfers(&self) -> &[Transfer] {
         self.transfers.list()
+    }
+
+    /// Copies every file of the call into `shown` (the view's list) if it differs; whether it
+    /// did. Through the transfers' code, so the main module holds no code that copies or
+    /// compares them; without that code there is no transfer to show.
+    pub fn show_transfers(&self, shown: &mut Vec<Transfer>) -> bool {
+        self.transfer_code
+            .is_some_and(|code| (code.show)(&self.transfers, shown))
     }
 }

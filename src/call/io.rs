@@ -17,7 +17,7 @@ use duet_protocol::ClientMessage;
 use duet_protocol::signaling::{IceCandidate, ServerMessage, SessionDescription};
 
 use super::Problem;
-use crate::insight::sample::Sample;
+use crate::insight::monitor::Reading;
 
 /// The peer connection's state as the machine needs it (RTCPeerConnection.connectionState, with
 /// `failed` split by what failed).
@@ -82,7 +82,7 @@ pub enum LinkInput {
     /// RTP packets received so far on all inbound streams (answers [`Action::CountPackets`]).
     Packets(u64),
     /// A `getStats` reading (answers [`Action::ReadStats`]; `None`: the browser refused).
-    Stats(Option<Box<Sample>>),
+    Stats(Option<Reading>),
     /// The safety code of the applied descriptions (answers [`Action::WorkOutSafetyCode`];
     /// `None`: a description or its fingerprint is missing, or the browser cannot hash).
     SafetyCode(Option<String>),

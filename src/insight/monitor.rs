@@ -39,9 +39,35 @@ pub enum Input {
     /// Open or close the panel.
     Panel(bool),
     /// A reading the driver took for [`Action::ReadStats`] (`None`: getStats failed).
-    Reading(Option<Box<Sample>>),
+    Reading(Option<Reading>),
     /// The code the driver worked out for [`Action::WorkOutSafetyCode`].
     SafetyCode(Option<String>),
+}
+
+/// A stats reading, with the code that takes it in. In the split bundle both come from the
+/// module loaded after the first frame (the only place readings are taken, `crate::extras`),
+/// so the main module holds neither the stats' arithmetic nor the quality rule.
+#[derive(Debug, Clone)]
+pub struct Reading {
+    sample: Box<Sample>,
+    take: fn(&mut Monitor, Sample, f64),
+}
+
+impl Reading {
+    /// `sample`, to be taken in by [`Monitor::take`].
+    pub fn new(sample: Sample) -> Self {
+        Self {
+            sample: Box::new(sample),
+            take: Monitor::take,
+        }
+    }
+}
+
+/// Readings are equal when their figures are (the code that takes them in is the same).
+impl PartialEq for Reading {
+    fn eq(&self, other: &Self) -> bool {
+        self.sample == other.sample
+    }
 }
 
 /// What the driver must do.
@@ -143,12 +169,8 @@ impl Monitor {
                     return; // For a link already closed.
                 }
                 self.reading = false;
-                if let Some(sample) = sample {
-                    self.stats = Stats::between(self.prev.as_ref(), &sample);
-                    self.prev = Some(*sample);
-                    if self.connected {
-                        self.meter.update(&self.stats, self.camera, now_ms);
-                    }
+                if let Some(Reading { sample, take }) = sample {
+                    take(self, *sample, now_ms);
                 }
                 if self.connected {
                     let every = if self.panel { PANEL_EVERY } else { LIGHT_EVERY };
@@ -160,6 +182,15 @@ impl Monitor {
                     self.code = code;
                 }
             }
+        }
+    }
+
+    /// Takes in a reading: the figures since the last one, and the quality rule's new input.
+    fn take(&mut self, sample: Sample, now_ms: f64) {
+        self.stats = Stats::between(self.prev.as_ref(), &sample);
+        self.prev = Some(sample);
+        if self.connected {
+            self.meter.update(&self.stats, self.camera, now_ms);
         }
     }
 
@@ -254,7 +285,7 @@ mod tests {
     }
 
     fn read(s: Sample) -> Input {
-        Input::Reading(Some(Box::new(s)))
+        Input::Reading(Some(Reading::new(s)))
     }
 
     fn drain(m: &mut Monitor) -> Vec<Action> {

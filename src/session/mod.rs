@@ -165,23 +165,20 @@ impl Session {
         if self.view.call.try_with_untracked(|c| *c != view) == Some(true) {
             self.view.call.set(view);
         }
-        let (insight, chat, transfers) = (
-            self.machine.insight(),
-            self.machine.chat_view(),
-            self.machine.transfers(),
-        );
-        let changed = self.view.panels.try_with_untracked(|p| {
-            p.insight != insight || p.chat != chat || p.transfers != transfers
-        });
-        if changed == Some(true) {
-            self.view.panels.update(|p| {
+        let (insight, chat) = (self.machine.insight(), self.machine.chat_view());
+        let machine = &self.machine;
+        self.view.panels.try_maybe_update(|p| {
+            let mut changed = machine.show_transfers(&mut p.transfers);
+            if p.insight != insight {
                 p.insight = insight;
+                changed = true;
+            }
+            if p.chat != chat {
                 p.chat = chat;
-                if p.transfers != transfers {
-                    p.transfers = transfers.to_vec();
-                }
-            });
-        }
+                changed = true;
+            }
+            (changed, ())
+        });
         self.timer = self.machine.poll_timeout().map(|at| {
             let tx = self.tx.clone();
             let wait = at.saturating_sub(now()).as_millis().min(u32::MAX as u128) as u32;

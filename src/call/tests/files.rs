@@ -86,6 +86,8 @@ fn file_events_before_the_transfers_code_wait_for_it() {
         "no transfer without its code: {before:?}"
     );
     assert!(p.m.transfers().is_empty());
+    let mut shown = Vec::new();
+    assert!(!p.m.show_transfers(&mut shown), "nothing to show yet");
     assert!(
         p.m.send_file("b.txt", 3, "", p.now).is_err(),
         "the channel is not open to transfers that have not seen it"
@@ -94,6 +96,15 @@ fn file_events_before_the_transfers_code_wait_for_it() {
     p.m.install_transfers(crate::call::TransferCode::new());
     let t = &p.m.transfers()[0];
     assert_eq!((t.direction, t.size), (Direction::Receive, 5));
+    assert!(
+        p.m.show_transfers(&mut shown),
+        "the replayed offer is shown"
+    );
+    assert_eq!(shown, p.m.transfers());
+    assert!(
+        !p.m.show_transfers(&mut shown),
+        "and not copied again unchanged"
+    );
     let id =
         p.m.send_file("b.txt", 3, "", p.now)
             .expect("the open channel, replayed");

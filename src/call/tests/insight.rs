@@ -3,12 +3,12 @@
 //! whose secure handshake failed never shows a code.
 
 use super::*;
-use crate::insight::monitor::{LIGHT_EVERY, PANEL_EVERY};
+use crate::insight::monitor::{LIGHT_EVERY, PANEL_EVERY, Reading};
 use crate::insight::quality::Level;
 use crate::insight::sample::{CandidateType, Counters, Route, Sample};
 
 fn reading(at_ms: f64) -> LinkInput {
-    LinkInput::Stats(Some(Box::new(Sample {
+    LinkInput::Stats(Some(Reading::new(Sample {
         at_ms: Some(at_ms),
         route: Some(Route {
             local: Some(CandidateType::Host),
