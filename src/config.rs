@@ -214,18 +214,22 @@ fn decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Percent-encodes a query component.
-pub fn encode(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
+/// Appends the query component `s`, percent-encoded, to `out` (by hand, not with `format!`:
+/// the page's bundle).
+fn push_encoded(out: &mut String, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     for b in s.bytes() {
         match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
                 out.push(b as char)
             }
-            _ => out.push_str(&format!("%{b:02X}")),
+            _ => {
+                out.push('%');
+                out.push(HEX[usize::from(b >> 4)] as char);
+                out.push(HEX[usize::from(b & 15)] as char);
+            }
         }
     }
-    out
 }
 
 /// Rewrites `query` with `room` and `name` set (other parameters such as `server` and `ice` kept),
@@ -239,11 +243,14 @@ pub fn query_with(query: &str, room: &str, name: Option<&str>) -> String {
     if let Some(n) = name.filter(|n| !n.is_empty()) {
         pairs.insert(1, ("name".to_owned(), n.to_owned()));
     }
-    let body: Vec<String> = pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
-        .collect();
-    format!("?{}", body.join("&"))
+    let mut query = String::new();
+    for (k, v) in &pairs {
+        query.push(if query.is_empty() { '?' } else { '&' });
+        push_encoded(&mut query, k);
+        query.push('=');
+        push_encoded(&mut query, v);
+    }
+    query
 }
 
 /// Fetches the ICE servers the settings ask for: none, config.json, or the seed's STUN server when

@@ -17,8 +17,11 @@ pub enum EndpointError {
 /// the origin.
 pub fn websocket_url(server: &str) -> Result<String, EndpointError> {
     let trimmed = server.trim();
+    // The scheme ends at the first ':' (a scheme holds none), then "//". Split on the char,
+    // not on "://": a substring search is a kilobyte of the browser's bundle.
     let (scheme, rest) = trimmed
-        .split_once("://")
+        .split_once(':')
+        .and_then(|(scheme, rest)| Some((scheme, rest.strip_prefix("//")?)))
         .ok_or_else(|| EndpointError::Scheme(server.to_owned()))?;
     let ws_scheme = match scheme.to_ascii_lowercase().as_str() {
         "http" | "ws" => "ws",
@@ -63,6 +66,10 @@ mod tests {
         ));
         assert!(matches!(
             websocket_url("localhost:8080"),
+            Err(EndpointError::Scheme(_))
+        ));
+        assert!(matches!(
+            websocket_url("http:x://host"),
             Err(EndpointError::Scheme(_))
         ));
         assert!(matches!(
