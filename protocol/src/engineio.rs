@@ -8,6 +8,7 @@
 //! Packets keep their data as it was on the wire so that decode followed by encode reproduces the
 //! original frame byte for byte; typed views (such as [`Handshake`]) are parsed on demand.
 
+#[cfg(feature = "polling")]
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 
@@ -140,6 +141,10 @@ pub enum DecodeError {
     /// A `b<digit><base64>` packet whose base64 is invalid.
     #[error("invalid base64 in binary packet: {0}")]
     Base64(String),
+    /// A `b<digit><base64>` packet, without the `polling` feature (only polling payloads carry
+    /// binary data as text; over a WebSocket it comes as a binary frame).
+    #[error("binary data as base64 text, which only the polling transport sends")]
+    TextBinary,
     /// The open packet's JSON is not a handshake.
     #[error("invalid handshake: {0}")]
     Handshake(String),
@@ -208,16 +213,21 @@ impl Packet {
         let mut chars = frame.chars();
         let first = chars.next().ok_or(DecodeError::Empty)?;
         if first == 'b' {
-            let digit = chars.next().ok_or(DecodeError::Empty)?;
-            let kind = PacketType::from_digit(digit)
-                .ok_or_else(|| DecodeError::UnknownType(format!("b{digit}")))?;
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(chars.as_str())
-                .map_err(|e| DecodeError::Base64(e.to_string()))?;
-            return Ok(Self {
-                kind,
-                data: PacketData::Binary(bytes),
-            });
+            #[cfg(not(feature = "polling"))]
+            return Err(DecodeError::TextBinary);
+            #[cfg(feature = "polling")]
+            {
+                let digit = chars.next().ok_or(DecodeError::Empty)?;
+                let kind = PacketType::from_digit(digit)
+                    .ok_or_else(|| DecodeError::UnknownType(format!("b{digit}")))?;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(chars.as_str())
+                    .map_err(|e| DecodeError::Base64(e.to_string()))?;
+                return Ok(Self {
+                    kind,
+                    data: PacketData::Binary(bytes),
+                });
+            }
         }
         let kind =
             PacketType::from_digit(first).ok_or_else(|| DecodeError::UnknownType(first.into()))?;
@@ -270,6 +280,7 @@ impl Packet {
 
     /// Encodes as text, binary data as `b<digit><base64>` (what a polling payload carries for a
     /// client that does not support binary).
+    #[cfg(feature = "polling")]
     pub fn encode_text(&self) -> String {
         match &self.data {
             PacketData::Binary(b) => {
@@ -319,8 +330,13 @@ mod tests {
         let p = Packet::decode_binary(&[4, 1, 2, 3]).unwrap();
         assert_eq!(p, Packet::binary_message(vec![1, 2, 3]));
         assert_eq!(p.encode_frame(), Frame::Binary(vec![4, 1, 2, 3]));
-        assert_eq!(p.encode_text(), "b4AQID");
-        assert_eq!(Packet::decode_text("b4AQID").unwrap(), p);
+        #[cfg(feature = "polling")]
+        {
+            assert_eq!(p.encode_text(), "b4AQID");
+            assert_eq!(Packet::decode_text("b4AQID").unwrap(), p);
+        }
+        #[cfg(not(feature = "polling"))]
+        assert_eq!(Packet::decode_text("b4AQID"), Err(DecodeError::TextBinary));
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! load generator all drive with their own sockets and clocks.
 //!
 //! Layers, bottom up:
-//! - [`engineio`]: one Engine.IO packet per WebSocket frame; [`payload`]: the polling bodies.
+//! - [`engineio`]: one Engine.IO packet per WebSocket frame; `payload`: the polling bodies
+//!   (feature `polling`, default).
 //! - [`socketio`]: Socket.IO packets inside Engine.IO messages; [`binary`]: attachments.
 //! - [`signaling`]: `join_room`, `offer`, `getOffer`, … as Rust types with size limits;
 //!   [`names`]: their event names and error codes, defined once.
@@ -23,6 +24,7 @@ pub mod endpoint;
 pub mod engineio;
 pub mod json;
 pub mod names;
+#[cfg(feature = "polling")]
 pub mod payload;
 pub mod signaling;
 pub mod socketio;
