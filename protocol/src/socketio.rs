@@ -102,6 +102,9 @@ pub enum DecodeError {
     /// A text packet arrived while a binary packet still waited for attachments.
     #[error("text packet while {0} attachment(s) are still expected")]
     MissingAttachments(usize),
+    /// A binary packet, without the `binary` feature.
+    #[error("binary Socket.IO packet, which this build does not take")]
+    BinaryUnsupported,
     /// A placeholder names an attachment that does not exist.
     #[error("placeholder {num} but only {count} attachment(s)")]
     BadPlaceholder {
@@ -385,6 +388,9 @@ impl<J: Json> Decoder<J> {
             ));
         }
         let (packet, expected) = Packet::parse(text)?;
+        if !cfg!(feature = "binary") && packet.kind.is_binary() {
+            return Err(DecodeError::BinaryUnsupported);
+        }
         if expected == 0 {
             Self::check_placeholders(&packet)?;
             Ok(Some(packet))
@@ -396,6 +402,9 @@ impl<J: Json> Decoder<J> {
 
     /// Feeds a binary message (one attachment).
     pub fn decode_binary(&mut self, bytes: &[u8]) -> Result<Option<Packet<J>>, DecodeError> {
+        if !cfg!(feature = "binary") {
+            return Err(DecodeError::UnexpectedBinary);
+        }
         let (mut packet, expected) = self.pending.take().ok_or(DecodeError::UnexpectedBinary)?;
         packet.attachments.push(bytes.to_vec());
         if packet.attachments.len() < expected {
@@ -420,7 +429,7 @@ impl<J: Json> Decoder<J> {
     /// just data, as in socket.io-parser.
     fn check_placeholders(packet: &Packet<J>) -> Result<(), DecodeError> {
         match &packet.data {
-            Some(d) if packet.kind.is_binary() => {
+            Some(d) if cfg!(feature = "binary") && packet.kind.is_binary() => {
                 Ok(binary::check_placeholders(d, packet.attachments.len())?)
             }
             _ => Ok(()),
