@@ -190,6 +190,8 @@ pub fn parse_query(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Decodes a query component; one whose escapes are not UTF-8 (`%E9`, Latin-1) is kept as
+/// written, so the page's checks name what the URL says.
 fn decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
@@ -211,7 +213,7 @@ fn decode(s: &str) -> String {
         }
         i += 1;
     }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8(out).unwrap_or_else(|_| s.to_owned())
 }
 
 /// Appends the query component `s`, percent-encoded, to `out` (by hand, not with `format!`:
@@ -310,6 +312,10 @@ mod tests {
         .unwrap();
         assert_eq!(s.room.as_deref(), Some("abc"));
         assert_eq!(s.name, "Ann Lee");
+        // UTF-8 escapes decode; others are kept as written.
+        let pairs = parse_query("?name=Z%C3%A9lie+M&room=caf%E9");
+        assert_eq!(pairs[0], ("name".into(), "Zélie M".into()));
+        assert_eq!(pairs[1], ("room".into(), "caf%E9".into()));
         assert_eq!(
             s.signaling_url,
             "ws://127.0.0.1:9000/socket.io/?EIO=3&transport=websocket"
