@@ -106,12 +106,16 @@ pub struct CallView {
     pub room_input: RwSignal<String>,
     /// Name prefilled in the join form.
     pub name_input: RwSignal<String>,
-    /// What the panels show (stats, chat, files). One signal for the four parts: each signal
-    /// type costs the bundle its own copy of Leptos' signal code (about 1 KB raw). A panel's
-    /// effect then runs again when another part changes (a stats reading redraws the chat's
-    /// attributes): a few idempotent DOM writes a second, where memos per part would cost the
-    /// panels' module 3.5 KB gzip.
+    /// What the stats and chat panels show. One signal for both: each signal type costs the
+    /// bundle its own copy of Leptos' signal code (about 1 KB raw). A panel's effect then runs
+    /// again when the other part changes (a stats reading rewrites the chat's attributes): a
+    /// few idempotent DOM writes a second, where memos per part would cost the panels' module
+    /// 3.5 KB gzip.
     pub panels: RwSignal<Panels>,
+    /// The files both ways and their download links: apart from [`Self::panels`], because a
+    /// transfer's progress changes it with every chunk, and redrawing the other panels that
+    /// often starved a receiving page's heartbeat (`share` e2e, 1 GiB file).
+    pub files: RwSignal<Files>,
     /// The remote video has shown a frame since the page loaded (what [`crate::extras`] waits for).
     pub first_frame: RwSignal<bool>,
 }
@@ -141,21 +145,27 @@ impl CallView {
             room_input: RwSignal::new(settings.room.clone().unwrap_or_default()),
             name_input: RwSignal::new(settings.name.clone()),
             panels: RwSignal::new(Panels::default()),
+            files: RwSignal::new(Files::default()),
             first_frame: RwSignal::new(false),
         }
     }
 }
 
-/// What the panels show, written by the session from the call machine (and the download links
-/// from the files' browser side).
+/// What the stats and chat panels show, written by the session from the call machine.
 #[derive(Clone, Default, PartialEq)]
 pub struct Panels {
     /// Stats, quality, route and safety code (the call machine's insight part).
     pub insight: Seen,
     /// The chat (the call machine's chat part).
     pub chat: ChatView,
+}
+
+/// What the files panel shows.
+#[derive(Clone, Default, PartialEq)]
+pub struct Files {
     /// The call's files both ways (the call machine's transfers).
     pub transfers: Vec<crate::transfer::Transfer>,
-    /// Download links of received files: (transfer key, `blob:` URL).
+    /// Download links of received files: (transfer key, `blob:` URL), from the files'
+    /// browser side.
     pub downloads: Vec<(u64, String)>,
 }

@@ -120,7 +120,7 @@ impl Session {
                     web_sys::Blob::new_with_buffer_source_sequence_and_options(&parts, &bag)
                     && let Ok(url) = web_sys::Url::create_object_url_with_blob(&blob)
                 {
-                    self.view.panels.update(|p| p.downloads.push((key, url)));
+                    self.view.files.update(|f| f.downloads.push((key, url)));
                 }
             }
             Action::Discard(_) => self.files.incoming.clear(),

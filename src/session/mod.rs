@@ -166,9 +166,8 @@ impl Session {
             self.view.call.set(view);
         }
         let (insight, chat) = (self.machine.insight(), self.machine.chat_view());
-        let machine = &self.machine;
         self.view.panels.try_maybe_update(|p| {
-            let mut changed = machine.show_transfers(&mut p.transfers);
+            let mut changed = false;
             if p.insight != insight {
                 p.insight = insight;
                 changed = true;
@@ -179,6 +178,10 @@ impl Session {
             }
             (changed, ())
         });
+        let machine = &self.machine;
+        self.view
+            .files
+            .try_maybe_update(|f| (machine.show_transfers(&mut f.transfers), ()));
         self.timer = self.machine.poll_timeout().map(|at| {
             let tx = self.tx.clone();
             let wait = at.saturating_sub(now()).as_millis().min(u32::MAX as u128) as u32;

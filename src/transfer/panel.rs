@@ -54,8 +54,8 @@ pub fn FilesPanel(view: CallView, commands: Commands) -> impl IntoView {
         let ready = view.panels.with(|p| p.chat.available == Some(true))
             && view.call.with(|c| c.phase().in_room());
         let (list, links) = view
-            .panels
-            .with(|p| (p.transfers.clone(), p.downloads.clone()));
+            .files
+            .with(|f| (f.transfers.clone(), f.downloads.clone()));
         let Some(root) = root.get() else { return };
         let root: &Element = &root;
         let (Some(button), Some(ul)) = (find(root, "#sendfile"), find(root, "#transfers")) else {
