@@ -8,7 +8,7 @@
 
 use duet_protocol::endpoint::websocket_url;
 use duet_protocol::json::Json;
-use duet_protocol::signaling::validate_room;
+use duet_protocol::signaling::validate_room_with;
 
 use crate::js::PageJson;
 
@@ -75,7 +75,9 @@ impl Settings {
                 .filter(|v| !v.is_empty())
         };
         let raw_room = get("room");
-        let room = raw_room.clone().filter(|r| validate_room(r).is_ok());
+        let room = raw_room
+            .clone()
+            .filter(|r| validate_room_with(r, crate::room_name::allowed()).is_ok());
         let server = get("server").unwrap_or_else(|| origin.to_owned());
         let signaling_url =
             websocket_url(&server).map_err(|e| ConfigError::Server(e.to_string()))?;
@@ -415,7 +417,7 @@ mod tests {
 
     /// index.html starts the camera and the socket early only for rooms the app accepts: its
     /// regex is duet-protocol's [`ROOM_PATTERN`] (the browser tests prove that JavaScript reads
-    /// that pattern as [`validate_room`] does).
+    /// that pattern as [`validate_room`](duet_protocol::signaling::validate_room) does).
     #[test]
     fn index_html_checks_rooms_with_the_protocols_pattern() {
         use duet_protocol::signaling::ROOM_PATTERN;

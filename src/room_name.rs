@@ -1,6 +1,29 @@
-//! "New room": a room name nobody finds by guessing. 128 random bits from the browser's
-//! `crypto.getRandomValues`, written in the URL-safe base64 alphabet without padding (22
-//! characters of `A–Z a–z 0–9 - _`, all allowed by the room rule and by `?room=` unescaped).
+//! Room names: which characters the page accepts in one ([`allowed`]), and "New room", a name
+//! nobody finds by guessing: 128 random bits from the browser's `crypto.getRandomValues`,
+//! written in the URL-safe base64 alphabet without padding (22 characters of
+//! `A–Z a–z 0–9 - _`, all allowed by the room rule and by `?room=` unescaped).
+
+/// Which characters a room name may hold: duet-protocol's rule
+/// ([`room_char`](duet_protocol::signaling::room_char)), for its `validate_room_with`. In the
+/// page the browser tells letters and numbers apart with its own Unicode tables, asked through
+/// [`ROOM_PATTERN`](duet_protocol::signaling::ROOM_PATTERN) (a code point alone matches it
+/// exactly when the rule allows it; the browser tests check every one), so the bundle carries
+/// no copy of Rust's (about 1.5 KB gzip). Natively (the machine's unit tests) it is `room_char`.
+#[cfg(target_arch = "wasm32")]
+pub fn allowed() -> impl Fn(char) -> bool {
+    let mut pattern = String::from("^(?:");
+    pattern.push_str(duet_protocol::signaling::ROOM_PATTERN);
+    pattern.push_str(")$");
+    let regex = js_sys::RegExp::new(&pattern, "u");
+    move |c| regex.test(c.encode_utf8(&mut [0; 4]))
+}
+
+/// Which characters a room name may hold: duet-protocol's rule, as the page asks its browser
+/// (see the wasm32 version).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn allowed() -> impl Fn(char) -> bool {
+    duet_protocol::signaling::room_char
+}
 
 /// Random bytes in a name: 128 bits, above the 96 issue 14 asks for.
 pub const RANDOM_BYTES: usize = 16;

@@ -527,20 +527,38 @@ async fn the_app_takes_over_the_camera_index_html_asked_for() {
 }
 
 /// duet-protocol's room rule reads the same in JavaScript (the join form's `pattern`,
-/// index.html's early start) as in Rust ([`validate_room`]): for every single code point, and
-/// at the length limit.
+/// index.html's early start, the page's own check [`duet::room_name::allowed`]) as in Rust
+/// ([`validate_room`]): for every single code point, and at the length limit.
 #[wasm_bindgen_test]
 fn the_room_pattern_is_the_protocols_rule_in_javascript() {
-    use duet_protocol::signaling::{MAX_ROOM_CHARS, ROOM_PATTERN, validate_room};
+    use duet_protocol::signaling::{
+        MAX_ROOM_CHARS, ROOM_PATTERN, room_char, validate_room, validate_room_with,
+    };
     let re = js_sys::RegExp::new(&format!("^(?:{ROOM_PATTERN})$"), "u");
+    let page = duet::room_name::allowed();
     let mut differ = Vec::new();
+    let mut page_differs = Vec::new();
     for c in (0..=0x10FFFF).filter_map(char::from_u32) {
         let s = c.to_string();
         if re.test(&s) != validate_room(&s).is_ok() {
             differ.push(c);
         }
+        if page(c) != room_char(c) {
+            page_differs.push(c);
+        }
     }
     assert!(differ.is_empty(), "JS and Rust disagree on {differ:?}");
+    assert!(
+        page_differs.is_empty(),
+        "the page's check and Rust disagree on {page_differs:?}"
+    );
+    for room in ["café-東京", "a b", "x/y", ""] {
+        assert_eq!(
+            validate_room_with(room, &page),
+            validate_room(room),
+            "{room:?}"
+        );
+    }
     for room in [
         "é".repeat(MAX_ROOM_CHARS),
         "é".repeat(MAX_ROOM_CHARS + 1),

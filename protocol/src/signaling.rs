@@ -26,9 +26,10 @@ pub const MAX_ROOM_CHARS: usize = 64;
 pub const MAX_EMAIL_CHARS: usize = 254;
 /// [`validate_room`]'s rule as a JavaScript regular expression (`u` or `v` flag, whole string):
 /// 1 to [`MAX_ROOM_CHARS`] code points, each a Unicode letter (`Alphabetic`, as
-/// [`char::is_alphabetic`]) or number (`N`, as [`char::is_numeric`]), `.`, `_` or `-`. The
-/// join form's `pattern` attribute is this constant, and index.html's early start spells it as
-/// `/^…$/u`; the frontend's tests prove both agree with [`validate_room`].
+/// [`char::is_alphabetic`]) or number (`N`, as [`char::is_numeric`]), `.`, `_` or `-`
+/// ([`room_char`]). The join form's `pattern` attribute is this constant, index.html's early
+/// start spells it as `/^…$/u`, and the page's own check asks it of each character; the
+/// frontend's tests prove the browser reads it as [`validate_room`] does, for every code point.
 pub const ROOM_PATTERN: &str = r"[\p{Alphabetic}\p{N}._\-]{1,64}";
 /// Longest `sdpMid` or `usernameFragment`, in bytes.
 const MAX_SHORT_FIELD_BYTES: usize = 256;
@@ -104,7 +105,13 @@ fn is_false(b: &bool) -> bool {
 impl JoinRoom {
     /// Checks the size and character limits.
     pub fn validate(&self) -> Result<(), SignalError> {
-        validate_room(&self.room)?;
+        self.validate_with(room_char)
+    }
+
+    /// [`validate`](Self::validate) with `allowed` telling which characters a room name may
+    /// hold (see [`validate_room_with`]).
+    pub fn validate_with(&self, allowed: impl Fn(char) -> bool) -> Result<(), SignalError> {
+        validate_room_with(&self.room, allowed)?;
         let n = self.email.chars().count();
         if n > MAX_EMAIL_CHARS {
             return Err(SignalError::EmailTooLong(n));
@@ -115,14 +122,23 @@ impl JoinRoom {
 
 /// Checks a room name: 1–64 characters of letters, digits, `-`, `_`, `.`.
 pub fn validate_room(room: &str) -> Result<(), SignalError> {
+    validate_room_with(room, room_char)
+}
+
+/// Whether a room name may hold `c`: a Unicode letter or number, `-`, `_` or `.`.
+pub fn room_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '-' | '_' | '.')
+}
+
+/// [`validate_room`] with `allowed` in place of [`room_char`], for a caller that has Unicode's
+/// tables of its own and need not carry Rust's (about 2 KB of a web page's wasm): a page asks
+/// its browser, through [`ROOM_PATTERN`].
+pub fn validate_room_with(room: &str, allowed: impl Fn(char) -> bool) -> Result<(), SignalError> {
     let n = room.chars().count();
     if n == 0 || n > MAX_ROOM_CHARS {
         return Err(SignalError::RoomLength(n));
     }
-    if !room
-        .chars()
-        .all(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | '.'))
-    {
+    if !room.chars().all(allowed) {
         return Err(SignalError::RoomChars);
     }
     Ok(())

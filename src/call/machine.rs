@@ -383,7 +383,7 @@ impl Machine {
             email: name,
             warm_offer: true,
         };
-        let valid = join.validate();
+        let valid = join.validate_with(crate::room_name::allowed());
         self.room = join.room;
         self.name = join.email;
         if let Err(e) = valid {
