@@ -179,12 +179,17 @@ where
             // add to binary size?
             delegation_key: Option<Cow<'static, str>>,
         ) -> RemoveEventHandler<crate::renderer::types::Element> {
-            match delegation_key {
-                None => Rndr::add_event_listener(el, &name, cb),
-                Some(key) => {
-                    Rndr::add_event_listener_delegated(el, name, key, cb)
-                }
+            // Duet patch: the delegated branch only with the `delegation` feature. Without it
+            // the key is always `None`, but this function is shared by every event type and
+            // not inlined, so the branch (the global handler, its closure and its set of event
+            // names: about 1.5 KB of wasm) stayed in every app that turned delegation off.
+            #[cfg(feature = "delegation")]
+            if let Some(key) = delegation_key {
+                return Rndr::add_event_listener_delegated(el, name, key, cb);
             }
+            #[cfg(not(feature = "delegation"))]
+            let _ = delegation_key;
+            Rndr::add_event_listener(el, &name, cb)
         }
 
         let mut cb = self.cb.expect(super::FEATURE_CONFLICT_DIAGNOSTIC).take();
