@@ -188,8 +188,8 @@ pub fn JoinForm(view: CallView, commands: Commands) -> impl IntoView {
     // says when this is another try.
     effect(Box::new(move || {
         let values = [
-            ("#room", view.room_input.get()),
-            ("#name", view.name_input.get()),
+            ("#room", view.room_input.get().unwrap_or_default()),
+            ("#name", view.name_input.get().unwrap_or_default()),
         ];
         let phase = view.call.with(|c| c.phase());
         let Some(form) = form.get() else { return };
@@ -222,8 +222,8 @@ pub fn JoinForm(view: CallView, commands: Commands) -> impl IntoView {
             return;
         };
         match input.id().as_str() {
-            "room" => view.room_input.set(input.value()),
-            "name" => view.name_input.set(input.value()),
+            "room" => view.room_input.set(Some(input.value())),
+            "name" => view.name_input.set(Some(input.value())),
             _ => {}
         }
     };
@@ -238,8 +238,9 @@ pub fn JoinForm(view: CallView, commands: Commands) -> impl IntoView {
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let room = view.room_input.get_untracked().trim().to_owned();
-        let name = view.name_input.get_untracked().trim().to_owned();
+        let field =
+            |s: RwSignal<Option<String>>| s.get_untracked().unwrap_or_default().trim().to_owned();
+        let (room, name) = (field(view.room_input), field(view.name_input));
         commands.send(UiCommand::Join { room, name });
     };
     view! {

@@ -102,10 +102,11 @@ pub struct CallView {
     pub remote_muted: RwSignal<bool>,
     /// A short message after copy-link.
     pub flash: RwSignal<Option<String>>,
-    /// Room prefilled in the join form.
-    pub room_input: RwSignal<String>,
-    /// Name prefilled in the join form.
-    pub name_input: RwSignal<String>,
+    /// The join form's room (`None`: empty). An `Option` like the other strings here: each
+    /// signal type costs the bundle its own copy of Leptos' signal code (about 1 KB raw).
+    pub room_input: RwSignal<Option<String>>,
+    /// The join form's name (`None`: empty), as [`Self::room_input`].
+    pub name_input: RwSignal<Option<String>>,
     /// What the stats and chat panels show. One signal for both: each signal type costs the
     /// bundle its own copy of Leptos' signal code (about 1 KB raw). A panel's effect then runs
     /// again when the other part changes (a stats reading rewrites the chat's attributes): a
@@ -142,8 +143,8 @@ impl CallView {
             remote_stream: RwSignal::new_local(None),
             remote_muted: RwSignal::new(false),
             flash: RwSignal::new(None),
-            room_input: RwSignal::new(settings.room.clone().unwrap_or_default()),
-            name_input: RwSignal::new(settings.name.clone()),
+            room_input: RwSignal::new(settings.room.clone()),
+            name_input: RwSignal::new(Some(settings.name.clone())),
             panels: RwSignal::new(Panels::default()),
             files: RwSignal::new(Files::default()),
             first_frame: RwSignal::new(false),

@@ -82,7 +82,7 @@ impl Session {
             ));
             return;
         };
-        self.view.room_input.set(room.clone());
+        self.view.room_input.set(Some(room.clone()));
         self.copy_room_link(
             &room,
             "New room: link copied. Send it to the person you want to call, then press Join.",

@@ -230,8 +230,8 @@ impl Session {
         if !self.machine.phase().in_room() {
             return;
         }
-        self.view.room_input.set(room.clone());
-        self.view.name_input.set(name.clone());
+        self.view.room_input.set(Some(room.clone()));
+        self.view.name_input.set(Some(name.clone()));
         set_url_query(&config::query_with(&current_query(), &room, Some(&name)));
         self.view.mic_on.set(true);
         self.view.cam_on.set(true);
