@@ -3,38 +3,72 @@
 //! 0.5 KB raw apiece, measured with twiggy: bench/BYTES.md); a component whose markup is static
 //! and whose one [`Effect`](leptos::prelude::Effect) calls these costs one.
 
+use std::marker::PhantomData;
+
 use leptos::prelude::*;
 use leptos::tachys::html::{element::ElementType, node_ref::NodeRefContainer};
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
-/// A component's root element once it is mounted (`node_ref=`). Leptos' own `NodeRef<E>` is a
-/// signal type per tag (`<div>`, `<nav>`, `<form>`…), each about 1.5 KB raw in the bundle; this
-/// is one type for every tag.
-#[derive(Clone, Copy)]
-pub struct Mounted(RwSignal<Option<Element>, LocalStorage>);
+/// A browser object (an element, a media stream) in a signal. Every kind shares one signal
+/// type, `Option<JsValue>`, so the bundle has one copy of Leptos' signal code for all of them
+/// (about 1 KB raw per type); reading casts the object back to `T`, which only `set` and the
+/// node ref put there.
+pub struct JsSignal<T>(
+    RwSignal<Option<JsValue>, LocalStorage>,
+    PhantomData<fn() -> T>,
+);
 
-impl Default for Mounted {
-    fn default() -> Self {
-        Self(RwSignal::new_local(None))
+impl<T> Clone for JsSignal<T> {
+    fn clone(&self) -> Self {
+        *self
     }
 }
 
-impl Mounted {
-    /// The element, or `None` before it is mounted (and once its component is gone, for a task
-    /// that outlived it). Tracked: an effect that reads it runs again once the element is there.
-    pub fn get(self) -> Option<Element> {
-        self.0.try_get().flatten()
+impl<T> Copy for JsSignal<T> {}
+
+impl<T> Default for JsSignal<T> {
+    fn default() -> Self {
+        Self(RwSignal::new_local(None), PhantomData)
+    }
+}
+
+impl<T: JsCast> JsSignal<T> {
+    /// The object, or `None` before one is set (and once its owner is gone, for a task that
+    /// outlived it). Tracked: an effect that reads it runs again when it changes.
+    pub fn get(self) -> Option<T> {
+        self.0.try_get().flatten().map(JsCast::unchecked_into)
     }
 
+    /// The object, without tracking.
+    pub fn get_untracked(self) -> Option<T> {
+        self.0
+            .try_get_untracked()
+            .flatten()
+            .map(JsCast::unchecked_into)
+    }
+
+    /// Replaces the object (`None`: no object).
+    pub fn set(self, value: Option<T>) {
+        self.0.set(value.map(Into::into));
+    }
+}
+
+/// A component's root element once it is mounted (`node_ref=`). Leptos' own `NodeRef<E>` is a
+/// signal type per tag (`<div>`, `<nav>`, `<form>`…), each about 1.5 KB raw in the bundle; this
+/// is one type for every tag, and the same signal type as the media streams.
+pub type Mounted = JsSignal<Element>;
+
+impl Mounted {
     /// The first element under the root matching `css`, without tracking (for event handlers).
     pub fn find_untracked(self, css: &str) -> Option<Element> {
-        find(&self.0.get_untracked()?, css)
+        find(&self.get_untracked()?, css)
     }
 }
 
 impl<E: ElementType> NodeRefContainer<E> for Mounted {
     fn load(self, el: &Element) {
-        self.0.set(Some(el.clone()));
+        self.set(Some(el.clone()));
     }
 }
 

@@ -8,6 +8,7 @@ use web_sys::MediaStream;
 
 use crate::call::{Call, ChatView, Problem};
 use crate::config::Settings;
+use crate::dom::JsSignal;
 use crate::insight::monitor::Seen;
 use crate::media::{Device, Kind};
 
@@ -95,9 +96,9 @@ pub struct CallView {
     /// The audio output chosen for the other person's sound (`None`: the default).
     pub speaker_id: RwSignal<Option<String>>,
     /// The local stream for `#localvideo`.
-    pub local_stream: RwSignal<Option<MediaStream>, LocalStorage>,
+    pub local_stream: JsSignal<MediaStream>,
     /// The remote stream for `#remotevideo`.
-    pub remote_stream: RwSignal<Option<MediaStream>, LocalStorage>,
+    pub remote_stream: JsSignal<MediaStream>,
     /// The browser refused to autoplay the remote audio, so it plays muted until a click.
     pub remote_muted: RwSignal<bool>,
     /// A short message after copy-link.
@@ -139,8 +140,8 @@ impl CallView {
             camera_id: RwSignal::new(None),
             mic_id: RwSignal::new(None),
             speaker_id: RwSignal::new(None),
-            local_stream: RwSignal::new_local(None),
-            remote_stream: RwSignal::new_local(None),
+            local_stream: JsSignal::default(),
+            remote_stream: JsSignal::default(),
             remote_muted: RwSignal::new(false),
             flash: RwSignal::new(None),
             room_input: RwSignal::new(settings.room.clone()),

@@ -2,7 +2,6 @@
 //! handler, swapping it with the camera on the link's video sender and in the own preview.
 //! When to do which is the call machine's ([`crate::call`], `screen.rs`).
 
-use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen_futures::JsFuture;
