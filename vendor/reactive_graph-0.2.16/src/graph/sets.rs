@@ -5,12 +5,76 @@
 //! between sources and subscribers usually consists of fairly small numbers, such that the cost of
 //! a linear search is not significantly more expensive than a hash and lookup.
 
+// Duet patch: the sets are the `Vec`s this module's doc describes, not `FxIndexSet`s
+// (`indexmap` + `hashbrown` + `rustc_hash`: about 3 KB of wasm in every app, for sets that hold a
+// few entries). Insertion order is kept, as `IndexSet` kept it (`unsubscribe` says why it
+// matters); an entry is added only if it is not there yet. The public surface is crate-private.
 use super::{AnySource, AnySubscriber, Source};
-use indexmap::IndexSet;
-use rustc_hash::FxHasher;
-use std::{hash::BuildHasherDefault, mem};
+use std::mem;
 
-type FxIndexSet<T> = IndexSet<T, BuildHasherDefault<FxHasher>>;
+/// An insertion-ordered set on a `Vec`: a linear search per insert and remove.
+#[derive(Clone, Debug)]
+pub struct LinearSet<T>(Vec<T>);
+
+impl<T> Default for LinearSet<T> {
+    fn default() -> Self {
+        Self(Vec::new())
+    }
+}
+
+impl<T: PartialEq> LinearSet<T> {
+    fn with_capacity(capacity: usize) -> Self {
+        Self(Vec::with_capacity(capacity))
+    }
+
+    fn insert(&mut self, item: T) {
+        if !self.0.contains(&item) {
+            self.0.push(item);
+        }
+    }
+
+    /// Removes `item`, keeping the others in order.
+    fn shift_remove(&mut self, item: &T) {
+        if let Some(at) = self.0.iter().position(|x| x == item) {
+            self.0.remove(at);
+        }
+    }
+
+    /// How many entries there are.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The entries in insertion order.
+    pub fn iter(&self) -> std::slice::Iter<'_, T> {
+        self.0.iter()
+    }
+}
+
+impl<T> IntoIterator for LinearSet<T> {
+    type Item = T;
+    type IntoIter = std::vec::IntoIter<T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a LinearSet<T> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+type FxIndexSet<T> = LinearSet<T>;
 
 #[derive(Default, Clone, Debug)]
 pub struct SourceSet(FxIndexSet<AnySource>);
@@ -65,7 +129,7 @@ pub struct SubscriberSet(FxIndexSet<AnySubscriber>);
 
 impl SubscriberSet {
     pub fn new() -> Self {
-        Self(FxIndexSet::with_capacity_and_hasher(2, Default::default()))
+        Self(FxIndexSet::with_capacity(2))
     }
 
     pub fn subscribe(&mut self, subscriber: AnySubscriber) {
