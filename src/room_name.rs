@@ -8,7 +8,7 @@
 /// page the browser tells letters and numbers apart with its own Unicode tables, asked through
 /// [`ROOM_PATTERN`](duet_protocol::signaling::ROOM_PATTERN) (a code point alone matches it
 /// exactly when the rule allows it; the browser tests check every one), so the bundle carries
-/// no copy of Rust's (about 1.5 KB gzip). Natively (the machine's unit tests) it is `room_char`.
+/// no copy of Rust's (about 1.9 KB gzip). Natively (the machine's unit tests) it is `room_char`.
 #[cfg(target_arch = "wasm32")]
 pub fn allowed() -> impl Fn(char) -> bool {
     let mut pattern = String::from("^(?:");
