@@ -1,6 +1,6 @@
 //! What a call needs only once it is up, loaded then: the insight panel, the chat and the
 //! files, and the code behind them that nothing before the first frame runs: reading a
-//! connection's stats and its safety code, the call machine's file transfers, and the
+//! connection's stats and its safety code, the call machine's chat and file transfers, and the
 //! session's screen share, file side, device switching and room link
 //! (`crate::session::later`). In the release bundle (`scripts/bundle.sh` builds
 //! with `--cfg duet_split`) that code is a separate wasm module that the page fetches when
@@ -36,8 +36,8 @@ pub struct Later {
     pub panels: Panels,
     /// The session's share ([`crate::session::Hook`]).
     pub session: crate::session::Hook,
-    /// The call machine's file transfers ([`crate::call::TransferCode`]).
-    pub transfers: crate::call::TransferCode,
+    /// The call machine's chat and file transfers ([`crate::call::PartsCode`]).
+    pub parts: crate::call::PartsCode,
     /// Reads a connection: its stats (`false`) or its safety code (`true`), as the answer the
     /// call machine waits for.
     pub read: fn(RtcPeerConnection, bool) -> LocalBoxFuture<'static, LinkInput>,
@@ -130,7 +130,7 @@ fn table() -> &'static Later {
     Box::leak(Box::new(Later {
         panels: build,
         session: crate::session::hook(),
-        transfers: crate::call::TransferCode::new(),
+        parts: crate::call::PartsCode::new(),
         read: |pc, safety| {
             Box::pin(async move {
                 if safety {

@@ -16,7 +16,7 @@ use duet_protocol::signaling::{JoinRoom, ServerMessage, SessionDescription, User
 use super::io::{Action, Input, LinkState};
 use super::screen::Screen;
 use super::{Call, Phase, Problem, WARM_OFFER_WAIT};
-use crate::chat::{Chat, ChatInput};
+use crate::chat::Chat;
 use crate::insight::monitor::{self, Monitor, Seen};
 
 /// Where the attempt stands overall.
@@ -172,10 +172,10 @@ pub struct Machine {
     pub(super) chat_sent: u64,
     /// The files of this call, both ways.
     pub(super) transfers: crate::transfer::Transfers,
-    /// The transfers' code (see [`super::files::TransferCode`]); `None` until the release
-    /// bundle's later module brings it, with the file channel's events kept meanwhile.
-    pub(super) transfer_code: Option<super::files::TransferCode>,
-    pub(super) held_files: Vec<(super::io::FilesEvent, Duration)>,
+    /// The chat's and the transfers' code (see [`super::parts`]); `None` until the release
+    /// bundle's later module brings it, with what concerns them kept meanwhile.
+    pub(super) parts_code: Option<super::parts::PartsCode>,
+    pub(super) held: Vec<(super::parts::Held, Duration)>,
     /// Numbers handed out to resources (media request, signaling connection, link).
     next_id: u64,
     media_id: u64,
@@ -187,7 +187,7 @@ impl Machine {
     /// A machine with no call.
     pub fn new() -> Self {
         Self {
-            transfer_code: super::files::TransferCode::built_in(),
+            parts_code: super::parts::PartsCode::built_in(),
             ..Self::default()
         }
     }
@@ -232,7 +232,7 @@ impl Machine {
             Input::Camera(on) if live => self.see(monitor::Input::Camera(on), now),
             Input::ToggleScreen if live => self.toggle_screen(),
             Input::SendChat(text) if live => self.send_chat(&text),
-            Input::ChatPanel(open) if live => self.chat(ChatInput::Panel(open), now),
+            Input::ChatPanel(open) if live => self.chat(crate::chat::ChatInput::Panel(open), now),
             Input::CancelFile(key) if live => self.files(crate::transfer::Input::Cancel(key), now),
             Input::FileRead { id, start, end } => {
                 self.files(crate::transfer::Input::Read { id, start, end }, now)
@@ -256,8 +256,9 @@ impl Machine {
         [
             self.call_deadline(),
             self.insight.poll_timeout(),
-            self.chat.poll_timeout(),
-            self.transfers.poll_timeout(),
+            // The parts' own deadlines; without their code nothing set them, or could end them.
+            self.parts_code.and(self.chat.poll_timeout()),
+            self.parts_code.and(self.transfers.poll_timeout()),
         ]
         .into_iter()
         .flatten()
@@ -425,7 +426,7 @@ impl Machine {
             screen_id: self.screen_id,
             actions: std::mem::take(&mut self.actions),
             // Code, not call state: once loaded it stays.
-            transfer_code: self.transfer_code,
+            parts_code: self.parts_code,
             ..Self::default()
         };
     }
@@ -485,9 +486,8 @@ impl Machine {
             self.act(Action::CloseLink);
         }
         self.insight.link_closed();
-        // The old link's channel is gone (its events are not listened to any more).
-        self.chat.handle(ChatInput::ChannelClosed, Duration::ZERO);
-        self.files_channel_gone();
+        // The old link's channels are gone (their events are not listened to any more).
+        self.channels_gone();
         let id = self.next_id();
         self.link = Some(Link {
             id,

@@ -7,6 +7,7 @@
 //!
 //! - [`machine`]: the state, joining and leaving, the camera, the room's messages;
 //! - [`negotiation`]: the peer link's offers and answers, the exit check, recovery;
+//! - [`parts`]: the code of the chat and the file transfers, which may come later;
 //! - [`screen`]: screen sharing; [`chat`]: the chat ([`crate::chat::Chat`], a part); the stats, quality and safety code are
 //!   [`crate::insight::monitor::Monitor`], a part the machine feeds;
 //! - [`io`]: inputs and actions; [`phase`], [`problem`]: what the page says.
@@ -16,6 +17,7 @@ mod files;
 mod io;
 mod machine;
 mod negotiation;
+mod parts;
 mod phase;
 mod problem;
 mod screen;
@@ -25,9 +27,9 @@ mod tests;
 use std::time::Duration;
 
 pub use chat::ChatView;
-pub use files::TransferCode;
 pub use io::{Action, ChannelEvent, FilesEvent, Input, LinkInput, LinkState};
 pub use machine::Machine;
+pub use parts::PartsCode;
 pub use phase::{Call, Phase};
 pub use problem::Problem;
 

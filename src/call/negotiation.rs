@@ -252,8 +252,7 @@ impl Machine {
     pub fn handle_timeout(&mut self, now: Duration) {
         self.insight.handle_timeout(now);
         self.take_insight_actions();
-        self.chat.handle_timeout(now);
-        self.files_timeout(now);
+        self.parts_timeout(now);
         let due = |t: Option<Duration>| t.is_some_and(|t| t <= now);
         if due(self.timers.grace) {
             self.timers.grace = None;

@@ -6,7 +6,8 @@
 //! - [`panel`]: the components.
 //!
 //! The call machine holds the [`Chat`] as a part: the channel's events are link inputs, its
-//! frames are `SendChat` actions, and it lives for the call (a rejoin starts a fresh one). The
+//! frames are `SendChat` actions, and it lives for the call (a rejoin starts a fresh one). In
+//! the release bundle this code loads after the first frame (`crate::call::PartsCode`). The
 //! channel itself is made with the peer link (`crate::peer`).
 
 pub mod frame;

@@ -74,7 +74,7 @@ impl Session {
             Ok(later) => {
                 // Before the work, which may start a transfer (the `Loaded` event may not be
                 // handled yet).
-                self.machine.install_transfers(later.transfers);
+                self.machine.install_parts(later.parts);
                 (later.session.0)(self, work).await;
             }
             Err(_) => self.view.flash.set(Some(extras::UNAVAILABLE.into())),

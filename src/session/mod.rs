@@ -165,20 +165,15 @@ impl Session {
         if self.view.call.try_with_untracked(|c| *c != view) == Some(true) {
             self.view.call.set(view);
         }
-        let (insight, chat) = (self.machine.insight(), self.machine.chat_view());
+        let (machine, insight) = (&self.machine, self.machine.insight());
         self.view.panels.try_maybe_update(|p| {
-            let mut changed = false;
+            let mut changed = machine.show_chat(&mut p.chat);
             if p.insight != insight {
                 p.insight = insight;
                 changed = true;
             }
-            if p.chat != chat {
-                p.chat = chat;
-                changed = true;
-            }
             (changed, ())
         });
-        let machine = &self.machine;
         self.view
             .files
             .try_maybe_update(|f| (machine.show_transfers(&mut f.transfers), ()));
@@ -254,7 +249,7 @@ impl Session {
         match event {
             Event::Call(input) => self.feed(input),
             Event::Tick => self.machine.handle_timeout(now()),
-            Event::Loaded(later) => self.machine.install_transfers(later.transfers),
+            Event::Loaded(later) => self.machine.install_parts(later.parts),
             Event::Devices(id, list) if id == self.acquiring => self.view.devices.set(list),
             Event::Media(id, acquired) if id == self.acquiring => self.on_media(id, acquired),
             Event::Remote(id, stream) if self.link.as_ref().is_some_and(|(l, _)| *l == id) => {

@@ -15,6 +15,13 @@ fn frames(actions: &[Action]) -> Vec<String> {
         .collect()
 }
 
+/// What the page would show of the chat now.
+fn shown(p: &Page) -> crate::call::ChatView {
+    let mut view = crate::call::ChatView::default();
+    p.m.show_chat(&mut view);
+    view
+}
+
 fn chat(p: &mut Page, ev: ChannelEvent) -> Vec<Action> {
     p.link(LinkInput::Chat(ev))
 }
@@ -23,20 +30,20 @@ fn chat(p: &mut Page, ev: ChannelEvent) -> Vec<Action> {
 fn hello_then_messages_both_ways() {
     let mut p = Page::in_call();
     assert_eq!(frames(&chat(&mut p, ChannelEvent::Open)), ["1h"]);
-    assert_eq!(p.m.chat_view().available, None, "no hello from them yet");
+    assert_eq!(shown(&p).available, None, "no hello from them yet");
     chat(&mut p, ChannelEvent::Text("1h".into()));
-    assert_eq!(p.m.chat_view().available, Some(true));
+    assert_eq!(shown(&p).available, Some(true));
     assert_eq!(
         frames(&p.feed(Input::SendChat("hi <b>x</b>".into()))),
         ["1mhi <b>x</b>"]
     );
     chat(&mut p, ChannelEvent::Text("1mback".into()));
-    let v = p.m.chat_view();
+    let v = shown(&p);
     let texts: Vec<_> = v.entries.iter().map(|e| e.text.as_str()).collect();
     assert_eq!(texts, ["hi <b>x</b>", "back"]);
     assert_eq!((v.unread, v.sent, v.error), (1, 1, None));
     p.feed(Input::ChatPanel(true));
-    assert_eq!(p.m.chat_view().unread, 0);
+    assert_eq!(shown(&p).unread, 0);
 }
 
 #[test]
@@ -46,7 +53,7 @@ fn a_refused_message_says_why_and_sends_nothing() {
     chat(&mut p, ChannelEvent::Text("1h".into()));
     let a = p.feed(Input::SendChat("x".repeat(2001)));
     assert_eq!(frames(&a), Vec::<String>::new());
-    let v = p.m.chat_view();
+    let v = shown(&p);
     assert!(
         v.error.as_deref().is_some_and(|e| e.contains("2001")),
         "{v:?}"
@@ -54,11 +61,7 @@ fn a_refused_message_says_why_and_sends_nothing() {
     assert_eq!(v.sent, 0);
     chat(&mut p, ChannelEvent::Binary);
     chat(&mut p, ChannelEvent::Oversized);
-    assert_eq!(
-        p.m.chat_view().entries.len(),
-        2,
-        "two notices, nothing lost"
-    );
+    assert_eq!(shown(&p).entries.len(), 2, "two notices, nothing lost");
 }
 
 #[test]
@@ -66,7 +69,7 @@ fn a_page_without_a_chat_is_noticed_after_the_call_connects() {
     let mut p = Page::in_call();
     chat(&mut p, ChannelEvent::Open);
     p.wait(HELLO_WAIT);
-    assert_eq!(p.m.chat_view().available, Some(false));
+    assert_eq!(shown(&p).available, Some(false));
 }
 
 #[test]
@@ -82,7 +85,7 @@ fn a_fresh_link_keeps_the_history_and_ignores_the_old_channel() {
         old,
         LinkInput::Chat(ChannelEvent::Text("1mstale".into())),
     ));
-    let v = p.m.chat_view();
+    let v = shown(&p);
     assert_eq!(v.entries.len(), 1);
     assert_eq!(
         v.available, None,
@@ -91,5 +94,72 @@ fn a_fresh_link_keeps_the_history_and_ignores_the_old_channel() {
     // A rejoin starts a fresh chat.
     p.feed(Input::HangUp);
     p.join("r1", "bob");
-    assert!(p.m.chat_view().entries.is_empty());
+    assert!(shown(&p).entries.is_empty());
+}
+
+/// The release bundle's machine starts without the chat's code (it loads after the first
+/// frame): the channel's events and the call connecting wait for it, in order, each at the
+/// time it came. Then the hello goes out, the other page's hello counts and its message is in
+/// the history, unread.
+#[test]
+fn chat_events_before_the_code_wait_for_it() {
+    let mut p = Page::before_parts().called();
+    assert_eq!(
+        frames(&chat(&mut p, ChannelEvent::Open)),
+        Vec::<String>::new()
+    );
+    chat(&mut p, ChannelEvent::Text("1h".into()));
+    chat(&mut p, ChannelEvent::Text("1mearly".into()));
+    p.feed(Input::SendChat("too soon".into()));
+    assert_eq!(
+        shown(&p),
+        crate::call::ChatView::default(),
+        "nothing to show yet"
+    );
+    p.wait(HELLO_WAIT);
+
+    p.m.install_parts(crate::call::PartsCode::new());
+    assert_eq!(frames(&p.drain()), ["1h", "1mtoo soon"]);
+    let v = shown(&p);
+    let texts: Vec<_> = v.entries.iter().map(|e| e.text.as_str()).collect();
+    assert_eq!(texts, ["early", "too soon"]);
+    assert_eq!((v.available, v.unread, v.sent), (Some(true), 1, 1));
+}
+
+/// A fresh link before the code came: the old channel's hello and frames it queued do not go
+/// out on the new one, and the old page's hello does not count for the new link, but what the
+/// other person wrote on the old one stays in the history.
+#[test]
+fn held_chat_of_a_replaced_link_keeps_only_its_history() {
+    let mut p = Page::before_parts().called();
+    chat(&mut p, ChannelEvent::Open);
+    chat(&mut p, ChannelEvent::Text("1h".into()));
+    chat(&mut p, ChannelEvent::Text("1mold".into()));
+    p.server(ServerMessage::Offer(offer("A2")));
+    chat(&mut p, ChannelEvent::Open);
+    p.drain();
+
+    p.m.install_parts(crate::call::PartsCode::new());
+    assert_eq!(frames(&p.drain()), ["1h"], "one hello, the new channel's");
+    let v = shown(&p);
+    assert_eq!(v.entries.len(), 1);
+    assert_eq!(
+        v.available, None,
+        "the new link's page must say hello again"
+    );
+    chat(&mut p, ChannelEvent::Text("1h".into()));
+    assert_eq!(shown(&p).available, Some(true));
+}
+
+/// Without the hello, the wait that began when the call connected runs out as it would have:
+/// replayed at the time it came, the deadline is already past.
+#[test]
+fn a_held_call_connect_still_ends_the_hello_wait() {
+    let mut p = Page::before_parts().called();
+    chat(&mut p, ChannelEvent::Open);
+    p.wait(HELLO_WAIT);
+    p.m.install_parts(crate::call::PartsCode::new());
+    assert_eq!(shown(&p).available, None, "not yet looked at the clock");
+    p.wait(Duration::ZERO);
+    assert_eq!(shown(&p).available, Some(false));
 }

@@ -71,7 +71,7 @@ fn chunks_of_a_replaced_link_are_dropped_and_a_fresh_link_fails_what_moved() {
 #[test]
 fn file_events_before_the_transfers_code_wait_for_it() {
     let mut p = Page::in_call();
-    p.m.transfer_code = None;
+    p.m.parts_code = None;
     let offer = crate::transfer::wire::Control::Offer {
         id: 7,
         size: 5,
@@ -93,7 +93,7 @@ fn file_events_before_the_transfers_code_wait_for_it() {
         "the channel is not open to transfers that have not seen it"
     );
 
-    p.m.install_transfers(crate::call::TransferCode::new());
+    p.m.install_parts(crate::call::PartsCode::new());
     let t = &p.m.transfers()[0];
     assert_eq!((t.direction, t.size), (Direction::Receive, 5));
     assert!(
@@ -119,10 +119,10 @@ fn file_events_before_the_transfers_code_wait_for_it() {
 #[test]
 fn held_file_events_of_a_replaced_link_are_dropped() {
     let mut p = Page::in_call();
-    p.m.transfer_code = None;
+    p.m.parts_code = None;
     file_channel(&mut p, FilesEvent::Open);
     p.server(ServerMessage::Offer(offer("A2")));
-    p.m.install_transfers(crate::call::TransferCode::new());
+    p.m.install_parts(crate::call::PartsCode::new());
     assert!(
         p.m.send_file("b.txt", 3, "", p.now).is_err(),
         "the old link's open channel is gone"
@@ -134,5 +134,5 @@ fn held_file_events_of_a_replaced_link_are_dropped() {
 fn the_transfers_code_stays_across_a_hang_up() {
     let mut p = Page::in_call();
     p.feed(Input::HangUp);
-    assert!(p.m.transfer_code.is_some());
+    assert!(p.m.parts_code.is_some());
 }

@@ -125,9 +125,22 @@ impl Page {
         self.m.view().status_text()
     }
 
+    /// A page of the release bundle before its later module brought the chat's and the
+    /// transfers' code ([`crate::call::PartsCode`]).
+    fn before_parts() -> Self {
+        let mut p = Self::new();
+        p.m.parts_code = None;
+        p
+    }
+
     /// Joined room `r1` as `ann` with the camera ready and signaling up.
     fn in_room(name: &str) -> Self {
-        let mut p = Self::new();
+        Self::new().joined(name)
+    }
+
+    /// This page, joined as [`Page::in_room`] says.
+    fn joined(self, name: &str) -> Self {
+        let mut p = self;
         p.join("r1", name);
         p.media_ready();
         p.signaling_up();
@@ -144,7 +157,12 @@ impl Page {
 
     /// Joined second and in a call with `ann`, as the offerer.
     fn in_call() -> Self {
-        let mut p = Self::in_room("bob");
+        Self::new().called()
+    }
+
+    /// This page, in a call as [`Page::in_call`] says.
+    fn called(self) -> Self {
+        let mut p = self.joined("bob");
         p.server(all_users(&["ann"]));
         p.link(LinkInput::Described(offer("B1")));
         p.server(ServerMessage::Answer(answer("A1")));
