@@ -31,10 +31,11 @@ impl BundleSize {
     }
 }
 
-/// Measures every .html, .js, .wasm and .css file under `dir`. A .wasm file that no .html or
-/// .js file names is a split module, which the app loads only after its first frame (the
-/// loader names it, and the loader is bundled into the glue): it goes to `later`. One that
-/// index.html names is preloaded, and one the glue names (its default path) would load with it.
+/// Measures every .html, .js, .wasm and .css file under `dir`. A .wasm or .css file that no
+/// .html file names loads only after the app's first frame, and goes to `later`: the split
+/// module and the panels' stylesheet (the loader names both, and the loader is bundled into
+/// the glue; scripts/bundle.sh). One that index.html names is
+/// preloaded or linked, so it loads with the page.
 pub fn measure(dir: &Path) -> std::io::Result<BundleSize> {
     let mut found = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -64,7 +65,8 @@ pub fn measure(dir: &Path) -> std::io::Result<BundleSize> {
         let name = path.strip_prefix(dir).unwrap_or(path).display().to_string();
         let file = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
         let bytes = std::fs::read(path)?;
-        if file.ends_with(".wasm") && !pages.contains(file) {
+        let split = file.ends_with(".wasm") || file.ends_with(".css");
+        if split && !pages.contains(file) {
             later.add(name, &bytes)?;
         } else {
             size.add(name, &bytes)?;
@@ -110,22 +112,29 @@ mod tests {
     }
 
     #[test]
-    fn a_wasm_the_page_does_not_name_is_counted_as_later() {
+    fn a_wasm_or_css_the_page_does_not_name_is_counted_as_later() {
         let dir = std::env::temp_dir().join(format!("duet-bundle-later-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(
-            dir.join("index.html"),
-            "<link rel=preload href=/app-0123abcd_bg.wasm>",
-        )
-        .unwrap();
         std::fs::write(dir.join("app-0123abcd_bg.wasm"), [1u8; 100]).unwrap();
         std::fs::write(dir.join("app-panels-4567ef89.wasm"), [2u8; 30]).unwrap();
+        std::fs::write(dir.join("style-89ab.css"), "a{}").unwrap();
+        std::fs::write(dir.join("app-panels-89abcdef.css"), "b{}").unwrap();
+        let page = "<link rel=preload href=/app-0123abcd_bg.wasm><link href=/style-89ab.css rel=stylesheet>";
+        std::fs::write(dir.join("index.html"), page).unwrap();
         let s = measure(&dir).unwrap();
         std::fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(s.files, ["app-0123abcd_bg.wasm", "index.html"]);
-        assert_eq!(s.raw, 100 + 45);
-        let later = s.later.expect("the panels module is later");
-        assert_eq!(later.files, ["app-panels-4567ef89.wasm"]);
-        assert_eq!(later.raw, 30);
+        assert_eq!(
+            s.files,
+            ["app-0123abcd_bg.wasm", "index.html", "style-89ab.css"]
+        );
+        assert_eq!(s.raw, 100 + page.len() as u64 + 3);
+        let later = s
+            .later
+            .expect("the panels' module and stylesheet are later");
+        assert_eq!(
+            later.files,
+            ["app-panels-4567ef89.wasm", "app-panels-89abcdef.css"]
+        );
+        assert_eq!(later.raw, 30 + 3);
     }
 }

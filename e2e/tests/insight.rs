@@ -81,9 +81,30 @@ fn figure(panel: &str, label: &str) -> Option<f64> {
     digits.parse().ok()
 }
 
+/// The page's stylesheets, and how the insight line is laid out (`None`: not drawn).
+async fn styles(page: &Page) -> Result<(u64, Option<String>)> {
+    let v = page
+        .eval(
+            r#"const line = document.querySelector('.insight');
+               return [document.querySelectorAll('link[rel=stylesheet]').length,
+                       line && getComputedStyle(line).display];"#,
+            vec![],
+        )
+        .await?;
+    serde_json::from_value(v).with_context(|| format!("{}: unexpected styles reading", page.label))
+}
+
 async fn panel_route_and_moving_numbers(t: &mut Test) -> Result<()> {
     let server = t.server(ServerKind::Duet).await?;
-    let (a, b) = pair_at(t, &server.origin(), "insight1").await?;
+    let a = open_at(t, "alice", &server.origin(), "insight1").await?;
+    a.wait_state(&["waiting"], CALL_WITHIN).await?;
+    // Waiting alone, before any remote frame: the panels and their rules are not loaded yet
+    // (the release bundle keeps them in files of their own, scripts/bundle.sh).
+    let before = styles(&a).await?;
+    ensure(before == (1, None), || {
+        format!("alice: the panels or their stylesheet loaded before the first frame: {before:?}")
+    })?;
+    let b = open_at(t, "bob", &server.origin(), "insight1").await?;
     for p in [&a, &b] {
         p.wait_state(&["connected"], CALL_WITHIN).await?;
         p.wait_playing(CALL_WITHIN).await?;
@@ -103,6 +124,14 @@ async fn panel_route_and_moving_numbers(t: &mut Test) -> Result<()> {
                     .is_some_and(|t| t.contains("Connection")),
             || format!("{}: no quality indicator with a label: {seen:?}", p.label),
         )?;
+        // Drawn only once their rules are in: the insight line is laid out as a row.
+        let (_, line) = styles(p).await?;
+        ensure(line.as_deref() == Some("flex"), || {
+            format!(
+                "{}: the panels drew without their stylesheet: {line:?}",
+                p.label
+            )
+        })?;
     }
     // Open with the `i` key, as a keyboard user would.
     a.browser
