@@ -262,42 +262,51 @@ pub fn query_with(query: &str, room: &str, name: Option<&str>) -> String {
 pub async fn load_ice_servers(ice: IceSource) -> Vec<IceServer> {
     match ice {
         IceSource::None => Vec::new(),
-        IceSource::ConfigJson | IceSource::Relay => {
-            match fetch_with_deadline("config.json").await {
-                Some(text) => parse_config_json(&text).unwrap_or_else(|e| {
-                    web_sys::console::warn_1(&format!("{e}; using the default STUN server").into());
-                    seed_ice_servers()
-                }),
-                None => seed_ice_servers(),
-            }
-        }
+        IceSource::ConfigJson | IceSource::Relay => match fetch_text("config.json").await {
+            Some(text) => parse_config_json(&text).unwrap_or_else(|e| {
+                web_sys::console::warn_1(&format!("{e}; using the default STUN server").into());
+                seed_ice_servers()
+            }),
+            None => seed_ice_servers(),
+        },
     }
 }
 
-/// A config server that hangs must not hold the call in `joining`: give up after 5 s.
-async fn fetch_with_deadline(url: &str) -> Option<String> {
-    use futures::FutureExt;
-    let mut fetch = Box::pin(fetch_text(url).fuse());
-    let mut deadline = gloo_timers::future::TimeoutFuture::new(5_000).fuse();
-    futures::select! {
-        text = fetch => text,
-        _ = deadline => {
-            web_sys::console::warn_1(&"config.json timed out; using the default STUN server".into());
-            None
-        }
-    }
-}
+/// How long config.json may take, body included: a config server that hangs must not hold the
+/// call in `joining`.
+const CONFIG_DEADLINE_MS: u32 = 5_000;
 
+/// The text at `url`, or `None` (absent, unreadable, or not there within the deadline: the
+/// browser aborts the request then, `AbortSignal.timeout`).
 async fn fetch_text(url: &str) -> Option<String> {
     use wasm_bindgen::JsCast;
     use wasm_bindgen_futures::JsFuture;
     let window = web_sys::window()?;
-    let response = JsFuture::from(window.fetch_with_str(url)).await.ok()?;
+    let init = web_sys::RequestInit::new();
+    init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(
+        CONFIG_DEADLINE_MS,
+    )));
+    let timed_out = |e: wasm_bindgen::JsValue| {
+        if e.dyn_ref::<web_sys::DomException>()
+            .is_some_and(|e| e.name() == "TimeoutError")
+        {
+            web_sys::console::warn_1(
+                &"config.json timed out; using the default STUN server".into(),
+            );
+        }
+    };
+    let response = JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .map_err(timed_out)
+        .ok()?;
     let response: web_sys::Response = response.dyn_into().ok()?;
     if !response.ok() {
         return None;
     }
-    let text = JsFuture::from(response.text().ok()?).await.ok()?;
+    let text = JsFuture::from(response.text().ok()?)
+        .await
+        .map_err(timed_out)
+        .ok()?;
     text.as_string()
 }
 

@@ -4,7 +4,9 @@
 //! send any page anything on top: malformed frames, events of the wrong shape, floods.
 //!
 //! It also serves the site (dist/) itself, so each page is same-origin with it, and answers
-//! every request with `Connection: close` (the page needs only a handful of files).
+//! every request with `Connection: close` (the page needs only a handful of files). Asked to,
+//! it never answers `/config.json`, as a hung config server would
+//! ([`HostileServer::hang_config`]).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -50,6 +52,10 @@ struct State {
     /// Events received from pages, by name.
     received: HashMap<String, u64>,
     next_sid: u64,
+    /// `/config.json` is left unanswered ([`HostileServer::hang_config`]).
+    hang_config: bool,
+    /// Requests for it that the page gave up on (closed the connection while waiting).
+    config_abandoned: u64,
 }
 
 type Shared = Arc<Mutex<State>>;
@@ -99,6 +105,17 @@ impl HostileServer {
     /// The URL of the Duet page joining `room` as `name` through this server.
     pub fn page_url(&self, room: &str, name: &str) -> String {
         format!("{}/?room={room}&name={name}&ice=none", self.origin())
+    }
+
+    /// From now on, requests for `/config.json` get no answer at all: the connection stays
+    /// open and silent until the page closes it.
+    pub fn hang_config(&self) {
+        lock(&self.state).hang_config = true;
+    }
+
+    /// How many unanswered `/config.json` requests the page closed.
+    pub fn config_abandoned(&self) -> u64 {
+        lock(&self.state).config_abandoned
     }
 
     /// The sids of the pages in a room, in the order they joined.
@@ -192,9 +209,20 @@ async fn connection(stream: TcpStream, site: &Path, state: Shared) -> Result<()>
         let ws = tokio_tungstenite::accept_async(stream).await?;
         websocket(ws, state).await;
         Ok(())
+    } else if path.split('?').next() == Some("/config.json") && lock(&state).hang_config {
+        hang(stream, &state).await
     } else {
         file(stream, site, &path).await
     }
+}
+
+/// Reads the request and whatever follows, answering nothing, until the page closes the
+/// connection; then counts it as abandoned.
+async fn hang(mut stream: TcpStream, state: &Shared) -> Result<()> {
+    let mut buf = vec![0u8; 4096];
+    while stream.read(&mut buf).await? > 0 {}
+    lock(state).config_abandoned += 1;
+    Ok(())
 }
 
 /// The request head, left in the socket for the WebSocket handshake to read.

@@ -420,6 +420,45 @@ async fn a_crowd_and_a_final_disconnect(t: &mut Test) -> Result<()> {
     Ok(())
 }
 
+/// How long the page gives config.json (src/config.rs), and what a page's set-up may add.
+const CONFIG_DEADLINE: Duration = Duration::from_secs(5);
+
+/// A config server that never answers holds no page in `joining`: the page gives up on
+/// config.json at its deadline (the browser closes the request), says so in the console, and
+/// goes on with the default ICE servers. Alone in its room it opens no peer connection, so the
+/// default STUN server is never contacted.
+async fn a_config_that_never_comes_holds_nothing_up(t: &mut Test) -> Result<()> {
+    let server = HostileServer::start(t.site()).await?;
+    server.hang_config();
+    let a = t.launch("alice", Permission::Grant).await?;
+    let started = Instant::now();
+    a.goto(&format!("{}/?room=r1&name=alice", server.origin()))
+        .await?;
+    a.wait_state(&["waiting"], CALL_WITHIN + CONFIG_DEADLINE)
+        .await?;
+    println!("  waiting after {:?}", started.elapsed());
+    ensure(server.config_abandoned() == 1, || {
+        format!(
+            "the page should have closed its one config.json request, closed {}",
+            server.config_abandoned()
+        )
+    })?;
+    no_panic(&a, "a config.json that never came").await?;
+    let lines = a
+        .eval("return window.__e2e ? window.__e2e.console : [];", vec![])
+        .await?;
+    let said = lines
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .any(|l| l.contains("warn: config.json timed out"));
+    ensure(said, || {
+        format!("alice: no word of the timeout in the console: {lines}")
+    })?;
+    answers_click_and_key(&a).await
+}
+
 macro_rules! scenario {
     ($name:ident, $body:expr) => {
         #[tokio::test]
@@ -440,4 +479,8 @@ scenario!(
 scenario!(
     hostile_crowd_and_server_disconnect,
     a_crowd_and_a_final_disconnect
+);
+scenario!(
+    hostile_config_that_never_comes,
+    a_config_that_never_comes_holds_nothing_up
 );
