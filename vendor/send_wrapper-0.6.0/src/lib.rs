@@ -99,13 +99,49 @@ mod futures;
 use std::fmt;
 use std::mem::{self, ManuallyDrop};
 use std::ops::{Deref, DerefMut, Drop};
+#[cfg(not(all(target_arch = "wasm32", not(target_feature = "atomics"))))]
 use std::thread::{self, ThreadId};
+
+/// The thread a value was wrapped on.
+#[cfg(not(all(target_arch = "wasm32", not(target_feature = "atomics"))))]
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Owner(ThreadId);
+
+#[cfg(not(all(target_arch = "wasm32", not(target_feature = "atomics"))))]
+impl Owner {
+	fn current() -> Self {
+		Owner(thread::current().id())
+	}
+}
+
+#[cfg(not(all(target_arch = "wasm32", not(target_feature = "atomics"))))]
+impl fmt::Debug for Owner {
+	fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+		self.0.fmt(f)
+	}
+}
+
+// Duet patch: WebAssembly without the `atomics` target feature has exactly one thread (a
+// worker runs its own instance, with its own memory, so no value can reach another thread).
+// Every access is from the owning thread: there is nothing to record or compare, and a
+// `thread::current()` call at each access only costs code size.
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+struct Owner;
+
+#[cfg(all(target_arch = "wasm32", not(target_feature = "atomics")))]
+impl Owner {
+	#[inline(always)]
+	fn current() -> Self {
+		Owner
+	}
+}
 
 /// A wrapper which allows you to move around non-[`Send`]-types between threads, as long as you access the contained
 /// value only from within the original thread and make sure that it is dropped from within the original thread.
 pub struct SendWrapper<T> {
 	data: ManuallyDrop<T>,
-	thread_id: ThreadId,
+	thread_id: Owner,
 }
 
 impl<T> SendWrapper<T> {
@@ -114,13 +150,13 @@ impl<T> SendWrapper<T> {
 	pub fn new(data: T) -> SendWrapper<T> {
 		SendWrapper {
 			data: ManuallyDrop::new(data),
-			thread_id: thread::current().id(),
+			thread_id: Owner::current(),
 		}
 	}
 
 	/// Returns `true` if the value can be safely accessed from within the current thread.
 	pub fn valid(&self) -> bool {
-		self.thread_id == thread::current().id()
+		self.thread_id == Owner::current()
 	}
 
 	/// Takes the value out of the `SendWrapper<T>`.
