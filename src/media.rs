@@ -360,39 +360,39 @@ pub struct Device {
     pub output: bool,
 }
 
-/// Lists cameras, microphones and audio outputs.
-pub async fn devices() -> Vec<Device> {
-    let Ok(md) = media_devices() else {
-        return Vec::new();
-    };
-    let Ok(promise) = md.enumerate_devices() else {
-        return Vec::new();
-    };
-    let Ok(list) = JsFuture::from(promise).await else {
-        return Vec::new();
-    };
-    let list: js_sys::Array = list.unchecked_into();
-    let mut out = Vec::new();
-    for (i, info) in list.iter().enumerate() {
+/// The browser's list of cameras, microphones and audio outputs (`enumerateDevices`), as it
+/// gave it; read it with [`device_list`]. Kept as the browser's array so the view holds it in
+/// the signal type it already has for browser objects ([`crate::dom::JsSignal`]). `None` when
+/// the browser cannot list them.
+pub async fn devices() -> Option<js_sys::Array> {
+    let promise = media_devices().ok()?.enumerate_devices().ok()?;
+    JsFuture::from(promise)
+        .await
+        .ok()
+        .map(JsCast::unchecked_into)
+}
+
+/// The cameras, microphones and audio outputs in a list from [`devices`].
+pub fn device_list(list: &js_sys::Array) -> impl Iterator<Item = Device> + '_ {
+    list.iter().enumerate().filter_map(|(i, info)| {
         let info: MediaDeviceInfo = info.unchecked_into();
         let (kind, output, name) = match info.kind() {
             MediaDeviceKind::Audioinput => (Kind::Audio, false, "Microphone"),
             MediaDeviceKind::Videoinput => (Kind::Video, false, "Camera"),
             MediaDeviceKind::Audiooutput => (Kind::Audio, true, "Speaker"),
-            _ => continue,
+            _ => return None,
         };
         let mut label = info.label();
         if label.is_empty() {
             label = format!("{name} {}", i + 1);
         }
-        out.push(Device {
+        Some(Device {
             id: info.device_id(),
             label,
             kind,
             output,
-        });
-    }
-    out
+        })
+    })
 }
 
 /// Listens for devicechange (a camera plugged in or out) until dropped.

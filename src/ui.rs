@@ -491,47 +491,50 @@ pub fn Controls(view: CallView, commands: Commands) -> impl IntoView {
             view.mic_id.get(),
             view.speaker_id.get(),
         ];
-        view.devices.with(|devices| {
-            let Some(nav) = nav.get() else { return };
-            let Some(doc) = nav.owner_document() else {
-                return;
+        let devices: Vec<_> = view
+            .devices
+            .get()
+            .map(|l| media::device_list(&l).collect())
+            .unwrap_or_default();
+        let Some(nav) = nav.get() else { return };
+        let Some(doc) = nav.owner_document() else {
+            return;
+        };
+        let nav = &nav;
+        let pickers = [
+            ("#camera-select", Kind::Video, false),
+            ("#mic-select", Kind::Audio, false),
+            ("#speaker-select", Kind::Audio, true),
+        ];
+        for ((css, kind, output), chosen) in pickers.into_iter().zip(chosen) {
+            let Some(select) = find(nav, css) else {
+                continue;
             };
-            let nav = &nav;
-            let pickers = [
-                ("#camera-select", Kind::Video, false),
-                ("#mic-select", Kind::Audio, false),
-                ("#speaker-select", Kind::Audio, true),
-            ];
-            for ((css, kind, output), chosen) in pickers.into_iter().zip(chosen) {
-                let Some(select) = find(nav, css) else {
+            let mine = || {
+                devices
+                    .iter()
+                    .filter(|d| d.kind == kind && d.output == output)
+            };
+            select.set_text_content(None);
+            for d in mine() {
+                let Ok(option) = doc.create_element("option") else {
                     continue;
                 };
-                let mine = || {
-                    devices
-                        .iter()
-                        .filter(|d| d.kind == kind && d.output == output)
-                };
-                select.set_text_content(None);
-                for d in mine() {
-                    let Ok(option) = doc.create_element("option") else {
-                        continue;
-                    };
-                    attr(&option, "value", Some(&d.id));
-                    flag(
-                        &option,
-                        "selected",
-                        chosen.as_deref() == Some(d.id.as_str()),
-                    );
-                    option.set_text_content(Some(&d.label));
-                    let _ = select.append_child(&option);
-                }
-                // The speaker picker shows only where the browser can route audio and lists
-                // outputs.
-                if output && let Some(label) = select.parent_element() {
-                    flag(&label, "hidden", !sink || mine().next().is_none());
-                }
+                attr(&option, "value", Some(&d.id));
+                flag(
+                    &option,
+                    "selected",
+                    chosen.as_deref() == Some(d.id.as_str()),
+                );
+                option.set_text_content(Some(&d.label));
+                let _ = select.append_child(&option);
             }
-        });
+            // The speaker picker shows only where the browser can route audio and lists
+            // outputs.
+            if output && let Some(label) = select.parent_element() {
+                flag(&label, "hidden", !sink || mine().next().is_none());
+            }
+        }
     }));
     let changed = move |ev: leptos::ev::Event| {
         let Some(select) = ev

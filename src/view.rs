@@ -10,7 +10,7 @@ use crate::call::{Call, ChatView, Problem};
 use crate::config::Settings;
 use crate::dom::JsSignal;
 use crate::insight::monitor::Seen;
-use crate::media::{Device, Kind};
+use crate::media::Kind;
 
 /// What the user asks for. Plain data, so components hold only a channel sender.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,8 +87,9 @@ pub struct CallView {
     pub has_mic: RwSignal<bool>,
     /// A camera track exists.
     pub has_cam: RwSignal<bool>,
-    /// Cameras and microphones to choose from.
-    pub devices: RwSignal<Vec<Device>>,
+    /// Cameras, microphones and speakers to choose from: the browser's list, read with
+    /// [`crate::media::device_list`] (`None`: not listed yet).
+    pub devices: JsSignal<js_sys::Array>,
     /// The camera in use.
     pub camera_id: RwSignal<Option<String>>,
     /// The microphone in use.
@@ -136,7 +137,7 @@ impl CallView {
             cam_on: RwSignal::new(true),
             has_mic: RwSignal::new(false),
             has_cam: RwSignal::new(false),
-            devices: RwSignal::new(Vec::new()),
+            devices: JsSignal::default(),
             camera_id: RwSignal::new(None),
             mic_id: RwSignal::new(None),
             speaker_id: RwSignal::new(None),

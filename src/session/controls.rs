@@ -53,9 +53,11 @@ impl Session {
                 .as_ref()
                 .and_then(|m| m.track(kind))
                 .is_some_and(|t| t.ready_state() == web_sys::MediaStreamTrackState::Ended);
-            if ended && let Some(d) = list.iter().find(|d| d.kind == kind && !d.output) {
-                let id = d.id.clone();
-                self.switch_device(kind, &id).await;
+            let other = list
+                .as_ref()
+                .and_then(|l| media::device_list(l).find(|d| d.kind == kind && !d.output));
+            if ended && let Some(d) = other {
+                self.switch_device(kind, &d.id).await;
             }
         }
     }

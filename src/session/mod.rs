@@ -34,7 +34,7 @@ use web_sys::{MediaStream, MediaStreamTrack};
 pub use crate::call::{ANSWER_DEADLINE, DISCONNECT_GRACE, EXIT_CHECK, EXIT_SETTLE};
 use crate::call::{Input, Machine};
 use crate::config::{self, IceServer, Settings};
-use crate::media::{self, Device, DeviceWatcher, LocalMedia, MediaRequest};
+use crate::media::{self, DeviceWatcher, LocalMedia, MediaRequest};
 use crate::peer::PeerLink;
 use crate::signaling::{SignalingClient, now};
 pub use crate::view::{CallView, Commands, UiCommand};
@@ -49,7 +49,7 @@ enum Event {
     /// A camera or microphone was plugged in or out.
     DevicesChanged,
     /// The device list read after the camera request of this number answered.
-    Devices(u64, Vec<Device>),
+    Devices(u64, Option<js_sys::Array>),
     /// getUserMedia answered the request of this number.
     Media(u64, Result<media::Acquired, media::MediaError>),
     /// The link of this number has a remote stream (again, when a track was added).
