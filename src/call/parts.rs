@@ -22,9 +22,14 @@ use super::machine::Machine;
 use crate::chat::{Availability, Chat, ChatInput};
 use crate::transfer::{Input as T, Transfer, Transfers};
 
-/// What concerns the parts and is kept until their code is there, at most: an honest page
-/// sends a few frames on each channel before the other side's first frame; more is dropped.
+/// The frames (and messages typed) kept until the parts' code is there, at most: an honest page
+/// sends a few on each channel before the other side's first frame; more are dropped.
 const HELD_EVENTS: usize = 64;
+
+/// Everything kept, at most. Beyond [`HELD_EVENTS`] frames, only what says where the channels
+/// and the call stand (opened, closed, connected, the panel) is still kept, so that a flood of
+/// frames cannot leave the replayed chat believing a replaced channel is still open.
+const HELD_AT_MOST: usize = 4 * HELD_EVENTS;
 
 /// What the machine keeps for the parts until their code is there.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -178,9 +183,18 @@ impl Machine {
         (code.replay)(self, held);
     }
 
-    /// Keeps `held` for the code (see [`HELD_EVENTS`]).
+    /// Keeps `held` for the code (see [`HELD_EVENTS`] and [`HELD_AT_MOST`]).
     fn hold(&mut self, held: Held, now: Duration) {
-        if self.held.len() < HELD_EVENTS {
+        let frame = matches!(
+            held,
+            Held::Files(FilesEvent::Text(_) | FilesEvent::Buffered(_))
+                | Held::Chat(
+                    ChannelEvent::Text(_) | ChannelEvent::Binary | ChannelEvent::Oversized
+                )
+                | Held::SendChat(_)
+        );
+        let limit = if frame { HELD_EVENTS } else { HELD_AT_MOST };
+        if self.held.len() < limit {
             self.held.push((held, now));
         }
     }

@@ -163,3 +163,32 @@ fn a_held_call_connect_still_ends_the_hello_wait() {
     p.wait(Duration::ZERO);
     assert_eq!(shown(&p).available, Some(false));
 }
+
+/// A flood of frames before the code came fills what is kept, but not what says where the
+/// channels stand: a fresh link after it still closes the old channel in the replay, and the
+/// only hello that goes out is the new channel's.
+#[test]
+fn a_flood_before_the_code_does_not_hide_a_replaced_channel() {
+    let mut p = Page::before_parts().called();
+    chat(&mut p, ChannelEvent::Open);
+    chat(&mut p, ChannelEvent::Text("1h".into()));
+    for _ in 0..100 {
+        chat(&mut p, ChannelEvent::Text("1mflood".into()));
+    }
+    p.server(ServerMessage::Offer(offer("A2")));
+    chat(&mut p, ChannelEvent::Open);
+    p.drain();
+
+    p.m.install_parts(crate::call::PartsCode::new());
+    assert_eq!(frames(&p.drain()), ["1h"], "the new channel's hello, once");
+    let v = shown(&p);
+    assert!(
+        v.entries.len() < 100,
+        "not every frame of the flood is kept: {}",
+        v.entries.len()
+    );
+    assert_eq!(
+        v.available, None,
+        "the new link's page must say hello again"
+    );
+}
