@@ -131,24 +131,34 @@ fn chat_events_before_the_code_wait_for_it() {
 /// other person wrote on the old one stays in the history.
 #[test]
 fn held_chat_of_a_replaced_link_keeps_only_its_history() {
+    let mut p = replaced_before_the_code(1);
+    assert_eq!(shown(&p).entries.len(), 1);
+    chat(&mut p, ChannelEvent::Text("1h".into()));
+    assert_eq!(shown(&p).available, Some(true));
+}
+
+/// Before the chat's code: the old channel opens, the other page says hello and writes
+/// `messages` times; then a fresh link, whose channel opens. Then the code comes: one hello goes
+/// out, the new channel's, and the old page's hello does not count for the new link.
+fn replaced_before_the_code(messages: usize) -> Page {
     let mut p = Page::before_parts().called();
     chat(&mut p, ChannelEvent::Open);
     chat(&mut p, ChannelEvent::Text("1h".into()));
-    chat(&mut p, ChannelEvent::Text("1mold".into()));
+    for _ in 0..messages {
+        chat(&mut p, ChannelEvent::Text("1mold".into()));
+    }
     p.server(ServerMessage::Offer(offer("A2")));
     chat(&mut p, ChannelEvent::Open);
     p.drain();
 
     p.m.install_parts(crate::call::PartsCode::new());
     assert_eq!(frames(&p.drain()), ["1h"], "one hello, the new channel's");
-    let v = shown(&p);
-    assert_eq!(v.entries.len(), 1);
     assert_eq!(
-        v.available, None,
+        shown(&p).available,
+        None,
         "the new link's page must say hello again"
     );
-    chat(&mut p, ChannelEvent::Text("1h".into()));
-    assert_eq!(shown(&p).available, Some(true));
+    p
 }
 
 /// Without the hello, the wait that began when the call connected runs out as it would have:
@@ -169,26 +179,7 @@ fn a_held_call_connect_still_ends_the_hello_wait() {
 /// only hello that goes out is the new channel's.
 #[test]
 fn a_flood_before_the_code_does_not_hide_a_replaced_channel() {
-    let mut p = Page::before_parts().called();
-    chat(&mut p, ChannelEvent::Open);
-    chat(&mut p, ChannelEvent::Text("1h".into()));
-    for _ in 0..100 {
-        chat(&mut p, ChannelEvent::Text("1mflood".into()));
-    }
-    p.server(ServerMessage::Offer(offer("A2")));
-    chat(&mut p, ChannelEvent::Open);
-    p.drain();
-
-    p.m.install_parts(crate::call::PartsCode::new());
-    assert_eq!(frames(&p.drain()), ["1h"], "the new channel's hello, once");
-    let v = shown(&p);
-    assert!(
-        v.entries.len() < 100,
-        "not every frame of the flood is kept: {}",
-        v.entries.len()
-    );
-    assert_eq!(
-        v.available, None,
-        "the new link's page must say hello again"
-    );
+    let p = replaced_before_the_code(100);
+    let kept = shown(&p).entries.len();
+    assert!(kept < 100, "not every frame of the flood is kept: {kept}");
 }
